@@ -1,0 +1,71 @@
+"""The crowd as a struct of numpy arrays (one row per agent still in the building)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["Choice", "Crowd", "State"]
+
+
+class State(IntEnum):
+    """What an agent is doing (stored as uint8)."""
+
+    WAITING = 0
+    """Pre-movement: has not started to evacuate yet."""
+    MOVING = 1
+    EVACUATED = 2
+
+
+class Choice(IntEnum):
+    """Exit-choice rule of an agent (stored as uint8)."""
+
+    ASSIGNED = 0
+    NEAREST = 1
+    QUICKEST = 2
+
+
+@dataclass(eq=False)
+class Crowd:
+    """Agents still in the building; rows are compacted away when agents leave.
+
+    Every array has the same first dimension ``n``. ``id`` keeps an agent's identity
+    across compactions.
+    """
+
+    id: np.ndarray
+    """(n,) int64 agent id, 0-based, stable for the whole run."""
+    pos: np.ndarray
+    """(n, 2) float64 position, m."""
+    floor: np.ndarray
+    """(n,) int16 floor index."""
+    radius: np.ndarray
+    """(n,) float64 body radius, m."""
+    v0: np.ndarray
+    """(n,) float64 desired (free-walking) speed, m/s."""
+    premovement: np.ndarray
+    """(n,) float64 time at which the agent starts to move, s."""
+    state: np.ndarray
+    """(n,) uint8 :class:`State`."""
+    choice: np.ndarray
+    """(n,) uint8 :class:`Choice` rule."""
+    assigned: np.ndarray
+    """(n,) int16 assigned exit index, -1 if none."""
+    target: np.ndarray
+    """(n,) int16 exit the agent heads for now, -1 if none is reachable."""
+    heading: np.ndarray
+    """(n, 2) float64 unit vector of the last walking direction."""
+    speed: np.ndarray
+    """(n,) float64 current walking speed, m/s."""
+    group: np.ndarray
+    """(n,) int16 index of the group the agent was placed by."""
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the rows where ``mask`` is False (agents that have left)."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name)[mask])

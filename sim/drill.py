@@ -1,0 +1,316 @@
+"""A drill in progress: the scene, its navigation, the crowd and the clock.
+
+:meth:`Drill.step` advances the drill by one time step and returns what happened in it
+(agents that left, exits that closed), so that writers, recorders and the network layer
+can observe a drill without reaching into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+
+from sim.agents.crowd import Choice, Crowd, State
+from sim.agents.model import desired_velocity, wall_repulsion
+from sim.agents.neighbours import NeighbourList
+from sim.agents.population import populate
+from sim.errors import ScenarioError, SimulationError
+from sim.nav import Navigation, build_navigation
+from sim.scenario import Scenario
+from sim.walls import WallIndex, build_wall_index
+
+__all__ = ["SPECIFIC_FLOW", "Drill", "MeasureLog"]
+
+SPECIFIC_FLOW = 1.3
+"""Persons per metre of door width per second assumed for queue estimates (SFPE handbook)."""
+CHOICE_INTERVAL = 1.0
+"""How often agents reconsider their exit, s."""
+SWITCH_MARGIN = 0.1
+"""An agent changes exit only if it saves this fraction of its current estimate (and ≥ 1 s)."""
+COMPACT_FRACTION = 0.05
+"""Rows of agents that left are dropped once they are this fraction of the crowd."""
+
+
+@dataclass
+class MeasureLog:
+    """Crossings of one measuring line."""
+
+    times: list[float] = field(default_factory=list)
+    """Simulated time of every crossing (either direction), s."""
+
+
+class Drill:
+    """One evacuation run of a scenario, advanced by :meth:`step`."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | None = None):
+        self.scenario = scenario
+        self.scene = scenario.scene
+        self.params = scenario.model
+        self.dt = scenario.settings.dt
+        self.seed = scenario.settings.seed if seed is None else seed
+        self.rng = np.random.default_rng(self.seed)
+        self.nav: Navigation = build_navigation(self.scene, scenario.settings.cell_size)
+        self.crowd: Crowd = populate(scenario, self.rng)
+        vmax = float(self.crowd.v0.max(initial=1.0))
+        rmax = float(self.crowd.radius.max(initial=0.2))
+        self._reach = rmax + vmax * self.dt + 0.2
+        self.walls: list[WallIndex] = [
+            build_wall_index(f, self._reach, tuple(
+                e.polygon for e in self.scene.exits if e.floor == fi))
+            for fi, f in enumerate(self.scene.floors)
+        ]
+        self.neighbours = NeighbourList(cutoff=2.0, skin=0.4)
+        self.exit_open = np.array([e.open for e in self.scene.exits], dtype=bool)
+        self._capacity = np.array([SPECIFIC_FLOW * e.width for e in self.scene.exits])
+        self._exit_cells = self._exit_rasters()
+        self.total = len(self.crowd)
+        self.time = 0.0
+        self.tick = 0
+        self.exit_time = np.full(self.total, np.nan)
+        """Per agent id, the time it left, s (NaN while inside)."""
+        self.exit_used = np.full(self.total, -1, np.int16)
+        """Per agent id, the exit it left by (-1 while inside)."""
+        self.measures = [MeasureLog() for _ in self.scene.measures]
+        self._present = np.ones(self.total, bool)
+        self._pending = list(scenario.events)
+        self._check_reachable()
+        self._choose_exits(force=True)
+
+    # ------------------------------------------------------------------ queries
+
+    @property
+    def evacuated(self) -> int:
+        """Number of agents that have left."""
+        return int(np.count_nonzero(self.exit_used >= 0))
+
+    @property
+    def remaining(self) -> int:
+        """Number of agents still in the building."""
+        return self.total - self.evacuated
+
+    def active(self) -> np.ndarray:
+        """Row mask of agents still in the building (rows of :attr:`crowd`)."""
+        return self._present
+
+    def done(self) -> bool:
+        """Whether everyone has left or the scenario's max_time is reached."""
+        return self.remaining == 0 or self.time >= self.scenario.settings.max_time - 1e-9
+
+    # ------------------------------------------------------------------ commands
+
+    def set_exit(self, exit_id: str, is_open: bool) -> dict[str, Any]:
+        """Open or close an exit now; agents heading for a closed exit choose again."""
+        try:
+            ei = self.scene.exit_index(exit_id)
+        except KeyError:
+            raise SimulationError(f"no exit with id '{exit_id}'") from None
+        self.exit_open[ei] = is_open
+        self._choose_exits(force=True)
+        return {"t": round(self.time, 6), "type": "exit_opened" if is_open else "exit_closed",
+                "exit": exit_id}
+
+    # ------------------------------------------------------------------ stepping
+
+    def step(self) -> list[dict[str, Any]]:
+        """Advance by one time step; returns the events of the step, in order."""
+        events: list[dict[str, Any]] = []
+        while self._pending and self._pending[0].time <= self.time + 1e-9:
+            ev = self._pending.pop(0)
+            events.append(self.set_exit(self.scene.exits[ev.exit].id, ev.action == "open_exit"))
+        c = self.crowd
+        if len(c) and (self._present.size - np.count_nonzero(self._present)
+                       > COMPACT_FRACTION * len(c) or
+                       (not self._present.all() and self.neighbours.stale(c.pos))):
+            self._compact()
+            c = self.crowd
+        starting = (c.state == State.WAITING) & (c.premovement <= self.time + 1e-9)
+        c.state[starting] = State.MOVING
+        if self.tick % max(1, round(CHOICE_INTERVAL / self.dt)) == 0:
+            self._choose_exits()
+        if len(c):
+            self._move()
+            events.extend(self._arrivals())
+        self.time = (self.tick + 1) * self.dt
+        self.tick += 1
+        return events
+
+    def _move(self) -> None:
+        c = self.crowd
+        n = len(c)
+        e0 = np.zeros((n, 2))
+        near_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+        for fi, grid in enumerate(self.nav.grids):
+            rows = np.flatnonzero(c.floor == fi)
+            if not len(rows):
+                continue
+            cells = grid.cells(c.pos[rows])
+            tgt = c.target[rows]
+            go = tgt >= 0
+            e0[rows[go]] = self.nav.direction[fi][tgt[go], cells[go]]
+            walls = self.walls[fi]
+            cand = walls.near(c.pos[rows])
+            has = cand[:, 0] != len(walls.a) - 1
+            if has.any():
+                r, cand = rows[has], cand[has]
+                vec, dist = walls.closest(c.pos[r], cand)
+                e0[r] += wall_repulsion(c.radius[r], vec, dist, self.params)
+                near_rows.append((fi, r, cand))
+        moving = (c.state == State.MOVING) & (c.target >= 0) & self._present
+        v0 = np.where(moving, c.v0, 0.0)
+        nb = self.neighbours.update(c.pos, c.floor)
+        e, speed = desired_velocity(c.pos, c.radius, v0, e0, c.heading, nb, self._present,
+                                    self.params)
+        new = c.pos + e * (speed * self.dt)[:, None]
+        for fi, r, cand in near_rows:
+            new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
+        self._count_crossings(c.pos, new)
+        c.heading = np.where(moving[:, None], e, c.heading)
+        c.speed = np.linalg.norm(new - c.pos, axis=1) / self.dt
+        c.pos = new
+
+    @staticmethod
+    def _keep_off_walls(walls: WallIndex, p: np.ndarray, q: np.ndarray, r: np.ndarray,
+                        cand: np.ndarray) -> np.ndarray:
+        """Push moves that end closer than a radius to a wall back out; refuse crossings."""
+        vec, dist = walls.closest(q, cand)
+        k = dist.argmin(axis=1)
+        dmin = dist[np.arange(len(q)), k]
+        close = dmin < r
+        if close.any():
+            v = vec[close, k[close]]
+            push = (r[close] - dmin[close]) / np.maximum(dmin[close], 1e-9)
+            q = q.copy()
+            q[close] -= v * push[:, None]
+        _, dist2 = walls.closest(q, cand)
+        bad = walls.crosses(p, q, cand) | (dist2.min(axis=1) < 0.999 * r)
+        # Stay put rather than end up in or beyond a wall (p itself was valid).
+        return np.where(bad[:, None], p, q)
+
+    def _count_crossings(self, p: np.ndarray, q: np.ndarray) -> None:
+        c = self.crowd
+        for log, m in zip(self.measures, self.scene.measures, strict=True):
+            (ax, ay), (bx, by) = np.asarray(m.line.coords)[[0, -1]]
+            on = (c.floor == m.floor) & self._present
+            side_p = (bx - ax) * (p[:, 1] - ay) - (by - ay) * (p[:, 0] - ax)
+            side_q = (bx - ax) * (q[:, 1] - ay) - (by - ay) * (q[:, 0] - ax)
+            cross = on & (np.sign(side_p) != np.sign(side_q)) & (side_p != 0)
+            if not cross.any():
+                continue
+            # Where the move meets the line's infinite extension: must lie on the segment.
+            t = side_p[cross] / (side_p[cross] - side_q[cross])
+            x = p[cross] + (q[cross] - p[cross]) * t[:, None]
+            s = ((x[:, 0] - ax) * (bx - ax) + (x[:, 1] - ay) * (by - ay)) / (
+                (bx - ax) ** 2 + (by - ay) ** 2)
+            hits = int(np.count_nonzero((s >= 0) & (s <= 1)))
+            log.times.extend([self.time + self.dt] * hits)
+
+    def _arrivals(self) -> list[dict[str, Any]]:
+        c = self.crowd
+        events = []
+        for fi, grid in enumerate(self.nav.grids):
+            rows = np.flatnonzero((c.floor == fi) & self._present)
+            if not len(rows):
+                continue
+            ecell = self._exit_cells[fi][grid.cells(c.pos[rows])]
+            for ei in np.unique(ecell[ecell >= 0]):
+                if not self.exit_open[ei]:
+                    continue
+                r = rows[ecell == ei]
+                inside = shapely.contains_xy(self.scene.exits[ei].polygon, c.pos[r, 0], c.pos[r, 1])
+                gone = r[inside]
+                if not len(gone):
+                    continue
+                ids = c.id[gone]
+                t_out = self.time + self.dt
+                self.exit_time[ids] = t_out
+                self.exit_used[ids] = ei
+                self._present[gone] = False
+                c.state[gone] = State.EVACUATED
+                c.speed[gone] = 0.0
+                eid = self.scene.exits[ei].id
+                events.extend({"t": round(t_out, 6), "type": "evacuated", "agent": int(i),
+                               "exit": eid} for i in ids)
+        return events
+
+    def _compact(self) -> None:
+        self.crowd.keep(self._present)
+        self._present = np.ones(len(self.crowd), bool)
+        self.neighbours.invalidate()
+
+    # ------------------------------------------------------------------ exits
+
+    def _exit_rasters(self) -> list[np.ndarray]:
+        """Per floor, (cells,) int16: an exit that may contain a point of the cell, or -1."""
+        out = []
+        for fi, grid in enumerate(self.nav.grids):
+            cells = np.full(grid.nx * grid.ny, -1, np.int16)
+            gx, gy = grid.centres()
+            for ei, ex in enumerate(self.scene.exits):
+                if ex.floor != fi:
+                    continue
+                near = shapely.dwithin(ex.polygon, shapely.points(gx, gy), grid.cell * 1.5)
+                cells[near.ravel()] = ei
+            out.append(cells)
+        return out
+
+    def _distances(self, rows: np.ndarray) -> np.ndarray:
+        """Route length from each agent row to each exit: (len(rows), n_exits), m."""
+        c = self.crowd
+        out = np.full((len(rows), len(self.scene.exits)), np.inf)
+        for fi, grid in enumerate(self.nav.grids):
+            on = c.floor[rows] == fi
+            if on.any():
+                out[on] = self.nav.distance[fi][:, grid.cells(c.pos[rows[on]])].T
+        return out
+
+    def _check_reachable(self) -> None:
+        d = self._distances(np.arange(len(self.crowd)))
+        stuck = ~np.isfinite(d).any(axis=1)
+        if stuck.any():
+            gi = int(self.crowd.group[np.flatnonzero(stuck)[0]])
+            n = int(np.count_nonzero(self.crowd.group[stuck] == gi))
+            raise ScenarioError(
+                f"{n} agents of group '{self.scenario.groups[gi].id}' can reach no exit "
+                "from their area (walls enclose them)",
+                source=self.scenario.source, field=f"groups[{gi}].area",
+            )
+
+    def _choose_exits(self, *, force: bool = False) -> None:
+        """Assigned, nearest or quickest exit for every agent still inside."""
+        c = self.crowd
+        rows = np.flatnonzero(self._present)
+        if not len(rows):
+            return
+        dist = self._distances(rows)
+        dist[:, ~self.exit_open] = np.inf
+        reachable = np.isfinite(dist)
+        # Quickest: walking time, or the queue of agents ahead of one at the door.
+        cur = c.target[rows].astype(np.int64)
+        ahead = np.zeros_like(dist)
+        for ei in np.flatnonzero(self.exit_open):
+            mine = dist[cur == ei, ei]
+            ahead[:, ei] = np.searchsorted(np.sort(mine), dist[:, ei]) 
+        cost = np.maximum(dist / np.maximum(c.v0[rows], 0.1)[:, None], ahead / self._capacity)
+        cost[~reachable] = np.inf
+        best = cost.argmin(axis=1)
+        has = reachable.any(axis=1)
+        cur_ok = (cur >= 0) & reachable[np.arange(len(rows)), np.maximum(cur, 0)]
+        cur_cost = np.where(cur_ok, cost[np.arange(len(rows)), np.maximum(cur, 0)], 0.0)
+        best_cost = cost[np.arange(len(rows)), best]
+        switch = ~cur_ok | (best_cost < cur_cost - np.maximum(1.0, SWITCH_MARGIN * cur_cost))
+        quick = np.where(switch, best, cur)
+        nearest = dist.argmin(axis=1)
+        assigned = c.assigned[rows].astype(np.int64)
+        assigned_ok = (assigned >= 0) & reachable[np.arange(len(rows)), np.maximum(assigned, 0)]
+        rule = c.choice[rows]
+        target = np.where(rule == Choice.NEAREST, nearest, quick)
+        target = np.where((rule == Choice.ASSIGNED) & assigned_ok, assigned, target)
+        target = np.where(has, target, -1)
+        if not force:
+            # Between forced updates only the quickest rule revises its choice.
+            keep = (rule != Choice.QUICKEST) & (cur >= 0) & cur_ok
+            target = np.where(keep, cur, target)
+        c.target[rows] = target

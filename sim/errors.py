@@ -1,0 +1,34 @@
+"""The exception hierarchy of the simulation package.
+
+::
+
+    SimError
+    ├── ScenarioError      a scenario file or scene description is wrong (names file and field)
+    └── SimulationError    a run cannot proceed (e.g. agents that can reach no exit)
+"""
+
+from __future__ import annotations
+
+__all__ = ["ScenarioError", "SimError", "SimulationError"]
+
+
+class SimError(Exception):
+    """Root of every error the simulation raises on purpose."""
+
+
+class ScenarioError(SimError):
+    """A scenario is invalid; the message names the file, the field and what is wrong."""
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        """The file (or built-in name) the scenario came from, when known."""
+        self.field = field
+        """Dotted path of the offending field, e.g. ``groups[0].count``."""
+        self.reason = message
+        """What is wrong, without the file and field."""
+        parts = [p for p in (source, field) if p]
+        super().__init__(": ".join([*parts, message]))
+
+
+class SimulationError(SimError):
+    """A run cannot proceed for a reason found after the scenario was read."""

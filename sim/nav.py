@@ -1,0 +1,223 @@
+"""Navigation fields per floor: a walkable raster, wall distance and distance-to-exit fields.
+
+Fields are computed by fast marching (scikit-fmm) on a raster of the walkable area, one per
+exit, with a speed that falls off near walls so that routes keep clear of corners. They
+are cached by content, so several runs of the same scene (or closing and reopening an
+exit) never compute one twice. An agent's desired direction is the downhill direction of
+its target exit's field, looked up at the cell it stands in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+import skfmm
+from scipy import ndimage
+
+from sim.errors import ScenarioError
+from sim.scenes.model import Exit, Floor, Scene
+
+__all__ = ["ExitField", "FloorGrid", "Navigation", "build_navigation"]
+
+WALL_CLEARANCE = 0.6
+"""Within this distance of a wall (m) routes are penalised, so paths round corners."""
+NEAR_WALL_SPEED = 0.25
+"""Relative route speed on a wall, rising linearly to 1 at WALL_CLEARANCE."""
+
+
+@dataclass(frozen=True, eq=False)
+class FloorGrid:
+    """The raster of one floor. Cells are indexed flat: ``iy * nx + ix``."""
+
+    x0: float
+    """x of the lower-left corner of the raster, m."""
+    y0: float
+    cell: float
+    """Cell size, m."""
+    nx: int
+    ny: int
+    walkable: np.ndarray
+    """(ny, nx) bool: cell centre inside the walkable area and no wall through the cell."""
+    nearest: np.ndarray
+    """(ny*nx,) int32: flat index of the nearest walkable cell (itself when walkable)."""
+    wall_distance: np.ndarray
+    """(ny, nx) float32: distance from the cell centre to the nearest blocked cell, m."""
+
+    def cells(self, xy: np.ndarray) -> np.ndarray:
+        """Flat index of the nearest walkable cell for each point of ``xy`` (n, 2), m."""
+        ix = np.clip(((xy[:, 0] - self.x0) / self.cell).astype(np.int64), 0, self.nx - 1)
+        iy = np.clip(((xy[:, 1] - self.y0) / self.cell).astype(np.int64), 0, self.ny - 1)
+        return self.nearest[iy * self.nx + ix]
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """x and y of every cell centre, each (ny, nx), m."""
+        xs = self.x0 + (np.arange(self.nx) + 0.5) * self.cell
+        ys = self.y0 + (np.arange(self.ny) + 0.5) * self.cell
+        return np.meshgrid(xs, ys)
+
+
+@dataclass(frozen=True, eq=False)
+class ExitField:
+    """Distance to one exit over one floor, and the direction that descends it."""
+
+    distance: np.ndarray
+    """(ny*nx,) float32: route length to the exit, m (wall-penalised); inf if unreachable."""
+    direction: np.ndarray
+    """(ny*nx, 2) float32: unit vector towards the exit (zero where unreachable)."""
+
+
+def _rasterise(floor: Floor, cell: float) -> FloorGrid:
+    area = floor.area
+    minx, miny, maxx, maxy = area.bounds
+    x0, y0 = minx - cell, miny - cell
+    nx = int(np.ceil((maxx - x0) / cell)) + 2
+    ny = int(np.ceil((maxy - y0) / cell)) + 2
+    xs = x0 + (np.arange(nx) + 0.5) * cell
+    ys = y0 + (np.arange(ny) + 0.5) * cell
+    gx, gy = np.meshgrid(xs, ys)
+    shapely.prepare(area)
+    walkable = shapely.contains_xy(area, gx, gy)
+    # Block every cell a wall passes through, so that walls thinner than a cell still
+    # separate the raster (and the fields) on both sides.
+    segs = floor.wall_segments()
+    if len(segs):
+        length = np.hypot(*(segs[:, 1] - segs[:, 0]).T)
+        n = np.maximum(2, np.ceil(length / (cell / 3)).astype(int) + 1)
+        seg_of = np.repeat(np.arange(len(segs)), n)
+        start = np.cumsum(n) - n
+        s = (np.arange(n.sum()) - np.repeat(start, n)) / np.repeat(n - 1, n)
+        pts = segs[seg_of, 0] + (segs[seg_of, 1] - segs[seg_of, 0]) * s[:, None]
+        ix = np.clip(((pts[:, 0] - x0) / cell).astype(int), 0, nx - 1)
+        iy = np.clip(((pts[:, 1] - y0) / cell).astype(int), 0, ny - 1)
+        walkable[iy, ix] = False
+    if not walkable.any():
+        raise ScenarioError(
+            f"floor '{floor.id}': no walkable cell at cell size {cell} m "
+            "(area too small or too narrow)"
+        )
+    dist, (iy_n, ix_n) = ndimage.distance_transform_edt(~walkable, return_indices=True)
+    nearest = (iy_n * nx + ix_n).astype(np.int32).ravel()
+    wall_distance = (ndimage.distance_transform_edt(walkable) * cell).astype(np.float32)
+    return FloorGrid(x0=x0, y0=y0, cell=cell, nx=nx, ny=ny, walkable=walkable,
+                     nearest=nearest, wall_distance=wall_distance)
+
+
+def _downhill(t: np.ndarray, valid: np.ndarray, cell: float) -> np.ndarray:
+    """Unit vectors of -grad t on valid cells; one-sided differences next to blocked cells."""
+    grads = []
+    for axis in (1, 0):  # x then y
+        fwd = np.roll(t, -1, axis=axis)
+        bwd = np.roll(t, 1, axis=axis)
+        vf = np.roll(valid, -1, axis=axis)
+        vb = np.roll(valid, 1, axis=axis)
+        edge = [slice(None)] * 2
+        edge[axis] = -1
+        vf[tuple(edge)] = False
+        edge[axis] = 0
+        vb[tuple(edge)] = False
+        g = np.zeros_like(t)
+        both = vf & vb
+        g[both] = (fwd[both] - bwd[both]) / 2.0
+        only_f = vf & ~vb
+        g[only_f] = fwd[only_f] - t[only_f]
+        only_b = vb & ~vf
+        g[only_b] = t[only_b] - bwd[only_b]
+        grads.append(g / cell)
+    d = -np.stack(grads, axis=-1)
+    norm = np.hypot(d[..., 0], d[..., 1])
+    ok = valid & (norm > 1e-12)
+    d[ok] /= norm[ok][:, None]
+    d[~ok] = 0.0
+    return d
+
+
+def _exit_field(grid: FloorGrid, ex: Exit, speed: np.ndarray) -> ExitField:
+    gx, gy = grid.centres()
+    inside = shapely.contains_xy(ex.polygon, gx, gy) & grid.walkable
+    if not inside.any():
+        # A thin exit strip may hold no cell centre: take the cells it touches.
+        c = shapely.get_coordinates(shapely.segmentize(ex.polygon.exterior, grid.cell / 3))
+        ix = np.clip(((c[:, 0] - grid.x0) / grid.cell).astype(int), 0, grid.nx - 1)
+        iy = np.clip(((c[:, 1] - grid.y0) / grid.cell).astype(int), 0, grid.ny - 1)
+        inside[iy, ix] = True
+        inside &= grid.walkable
+    if not inside.any():
+        raise ScenarioError(f"exit '{ex.id}' covers no walkable cell of its floor")
+    valid = grid.walkable
+    phi = np.ma.MaskedArray(np.where(inside, -1.0, 1.0), mask=~valid)
+    try:
+        t = skfmm.travel_time(phi, speed, dx=grid.cell, order=1)
+    except ValueError as exc:  # pragma: no cover - skfmm refuses degenerate inputs
+        raise ScenarioError(f"exit '{ex.id}': fast marching failed ({exc})") from None
+    reach = ~np.ma.getmaskarray(t) & valid
+    tt = np.where(reach, np.ma.getdata(t), np.inf)
+    tt[inside] = 0.0
+    direction = _downhill(np.where(reach, tt, 0.0), reach, grid.cell)
+    # Inside the exit the field is flat: head for a point of the exit itself.
+    rp = ex.polygon.representative_point()
+    to_rp = np.stack([rp.x - gx, rp.y - gy], axis=-1)
+    n = np.hypot(to_rp[..., 0], to_rp[..., 1])
+    to_rp /= np.maximum(n, 1e-9)[..., None]
+    direction[inside] = to_rp[inside]
+    direction[~reach] = 0.0
+    return ExitField(
+        distance=tt.astype(np.float32).ravel(),
+        direction=direction.astype(np.float32).reshape(-1, 2),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Navigation:
+    """The navigation fields of a scene: one raster per floor, one field per exit."""
+
+    grids: tuple[FloorGrid, ...]
+    distance: tuple[np.ndarray, ...]
+    """Per floor, (n_exits, ny*nx) float32 distance to each exit (inf: unreachable)."""
+    direction: tuple[np.ndarray, ...]
+    """Per floor, (n_exits, ny*nx, 2) float32 unit directions towards each exit."""
+
+
+_CACHE: dict[str, Navigation] = {}
+
+
+def _scene_key(scene: Scene, cell: float) -> str:
+    h = hashlib.sha256(f"{cell!r}".encode())
+    for f in scene.floors:
+        h.update(shapely.to_wkb(f.area))
+    for e in scene.exits:
+        h.update(f"{e.floor}".encode())
+        h.update(shapely.to_wkb(e.polygon))
+    return h.hexdigest()
+
+
+def build_navigation(scene: Scene, cell: float) -> Navigation:
+    """Rasterise every floor and compute a distance field per exit (cached by content)."""
+    key = _scene_key(scene, cell)
+    if key in _CACHE:
+        return _CACHE[key]
+    grids, dists, dirs = [], [], []
+    n_exits = len(scene.exits)
+    for fi, floor in enumerate(scene.floors):
+        grid = _rasterise(floor, cell)
+        ncell = grid.nx * grid.ny
+        speed = np.clip(
+            NEAR_WALL_SPEED + (1 - NEAR_WALL_SPEED) * grid.wall_distance / WALL_CLEARANCE,
+            NEAR_WALL_SPEED, 1.0,
+        )
+        dist = np.full((n_exits, ncell), np.inf, dtype=np.float32)
+        dirn = np.zeros((n_exits, ncell, 2), dtype=np.float32)
+        for ei, ex in enumerate(scene.exits):
+            if ex.floor == fi:
+                fld = _exit_field(grid, ex, speed)
+                dist[ei], dirn[ei] = fld.distance, fld.direction
+        grids.append(grid)
+        dists.append(dist)
+        dirs.append(dirn)
+    for a in (*dists, *dirs):
+        a.flags.writeable = False
+    nav = Navigation(grids=tuple(grids), distance=tuple(dists), direction=tuple(dirs))
+    _CACHE[key] = nav
+    return nav
