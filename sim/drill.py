@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from sim.agents.crowd import Choice, Crowd, State
-from sim.agents.model import desired_velocity, wall_repulsion
+from sim.agents.model import FAR, desired_velocity, wall_repulsion
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
@@ -62,7 +62,7 @@ class Drill:
                 e.polygon for e in self.scene.exits if e.floor == fi))
             for fi, f in enumerate(self.scene.floors)
         ]
-        self.neighbours = NeighbourList(cutoff=2.0, skin=0.4)
+        self.neighbours = NeighbourList()
         self.exit_open = np.array([e.open for e in self.scene.exits], dtype=bool)
         self._capacity = np.array([SPECIFIC_FLOW * e.width for e in self.scene.exits])
         self._exit_cells = self._exit_rasters()
@@ -160,8 +160,12 @@ class Drill:
                 near_rows.append((fi, r, cand))
         moving = (c.state == State.MOVING) & (c.target >= 0) & self._present
         v0 = np.where(moving, c.v0, 0.0)
-        nb = self.neighbours.update(c.pos, c.floor)
-        e, speed = desired_velocity(c.pos, c.radius, v0, e0, c.heading, nb, self._present,
+        nb = self.neighbours.update(c.pos, c.floor, c.radius)
+        x = np.append(c.pos[:, 0], FAR).astype(np.float32)
+        y = np.append(c.pos[:, 1], FAR).astype(np.float32)
+        x[:-1][~self._present] = FAR
+        y[:-1][~self._present] = FAR
+        e, speed = desired_velocity(x, y, v0, e0, c.heading, nb, self.neighbours.reach,
                                     self.params)
         new = c.pos + e * (speed * self.dt)[:, None]
         for fi, r, cand in near_rows:
@@ -247,12 +251,10 @@ class Drill:
         out = []
         for fi, grid in enumerate(self.nav.grids):
             cells = np.full(grid.nx * grid.ny, -1, np.int16)
-            gx, gy = grid.centres()
             for ei, ex in enumerate(self.scene.exits):
-                if ex.floor != fi:
-                    continue
-                near = shapely.dwithin(ex.polygon, shapely.points(gx, gy), grid.cell * 1.5)
-                cells[near.ravel()] = ei
+                if ex.floor == fi:
+                    # Exit cells have distance 0; their neighbours lie within a cell or two.
+                    cells[self.nav.distance[fi][ei] <= 2.0 * grid.cell] = ei
             out.append(cells)
         return out
 

@@ -106,32 +106,30 @@ def _rasterise(floor: Floor, cell: float) -> FloorGrid:
 
 
 def _downhill(t: np.ndarray, valid: np.ndarray, cell: float) -> np.ndarray:
-    """Unit vectors of -grad t on valid cells; one-sided differences next to blocked cells."""
-    grads = []
-    for axis in (1, 0):  # x then y
-        fwd = np.roll(t, -1, axis=axis)
-        bwd = np.roll(t, 1, axis=axis)
-        vf = np.roll(valid, -1, axis=axis)
-        vb = np.roll(valid, 1, axis=axis)
-        edge = [slice(None)] * 2
-        edge[axis] = -1
-        vf[tuple(edge)] = False
-        edge[axis] = 0
-        vb[tuple(edge)] = False
-        g = np.zeros_like(t)
-        both = vf & vb
-        g[both] = (fwd[both] - bwd[both]) / 2.0
-        only_f = vf & ~vb
-        g[only_f] = fwd[only_f] - t[only_f]
-        only_b = vb & ~vf
-        g[only_b] = t[only_b] - bwd[only_b]
-        grads.append(g / cell)
-    d = -np.stack(grads, axis=-1)
-    norm = np.hypot(d[..., 0], d[..., 1])
+    """Unit vectors of -grad t on valid cells, (ny, nx, 2) float32.
+
+    Central differences where both neighbours are valid, one-sided next to blocked cells.
+    """
+    t = t.astype(np.float32)
+    out = np.zeros((*t.shape, 2), np.float32)
+    for c, axis in ((0, 1), (1, 0)):  # x then y
+        tp = np.swapaxes(t, 0, axis)
+        vp = np.swapaxes(valid, 0, axis)
+        g = np.zeros_like(tp)
+        fwd = np.zeros_like(vp)
+        bwd = np.zeros_like(vp)
+        fwd[:-1] = vp[1:] & vp[:-1]
+        bwd[1:] = vp[:-1] & vp[1:]
+        diff = tp[1:] - tp[:-1]  # t[i+1] - t[i]
+        g[:-1] += np.where(fwd[:-1], diff, 0.0)
+        g[1:] += np.where(bwd[1:], diff, 0.0)
+        g /= np.maximum(fwd.astype(np.float32) + bwd, 1.0)
+        np.swapaxes(out[..., c], 0, axis)[...] = -g
+    norm = np.hypot(out[..., 0], out[..., 1])
     ok = valid & (norm > 1e-12)
-    d[ok] /= norm[ok][:, None]
-    d[~ok] = 0.0
-    return d
+    out /= np.where(ok, norm, 1.0)[..., None]
+    out[~ok] = 0.0
+    return out
 
 
 def _exit_field(grid: FloorGrid, ex: Exit, speed: np.ndarray) -> ExitField:
@@ -156,12 +154,12 @@ def _exit_field(grid: FloorGrid, ex: Exit, speed: np.ndarray) -> ExitField:
     tt = np.where(reach, np.ma.getdata(t), np.inf)
     tt[inside] = 0.0
     direction = _downhill(np.where(reach, tt, 0.0), reach, grid.cell)
-    # Inside the exit the field is flat: head for a point of the exit itself.
-    rp = ex.polygon.representative_point()
-    to_rp = np.stack([rp.x - gx, rp.y - gy], axis=-1)
-    n = np.hypot(to_rp[..., 0], to_rp[..., 1])
-    to_rp /= np.maximum(n, 1e-9)[..., None]
-    direction[inside] = to_rp[inside]
+    # Inside the exit the field is flat: head deeper into the exit area.
+    iy, ix = np.nonzero(inside)
+    box = (slice(max(iy.min() - 1, 0), iy.max() + 2), slice(max(ix.min() - 1, 0), ix.max() + 2))
+    depth = ndimage.distance_transform_edt(inside[box])
+    sub = direction[box]
+    sub[inside[box]] = _downhill(-depth, inside[box], grid.cell)[inside[box]]
     direction[~reach] = 0.0
     return ExitField(
         distance=tt.astype(np.float32).ravel(),

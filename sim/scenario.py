@@ -49,7 +49,7 @@ class Settings:
     max_time: float = 600.0
     """The run stops at this simulated time even if agents remain, s."""
     seed: int = 1
-    cell_size: float = 0.1
+    cell_size: float = 0.15
     """Raster cell of the navigation fields, m."""
     exit_choice: str = "quickest"
     """Default exit-choice rule for groups without an assigned exit."""

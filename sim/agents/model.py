@@ -4,6 +4,7 @@ Each agent walks in direction ``e`` = normalise(e0 + Σ neighbour repulsion + wa
 repulsion), where e0 descends its exit's distance field, at speed
 ``min(v0, max(0, s / T))``, with ``s`` the free space to the nearest agent in its way
 (JuPedSim's ``CollisionFreeSpeedModel`` uses the same rules and default parameters).
+Neighbour terms are computed in float32 on fixed-width (n, k) neighbour tables.
 """
 
 from __future__ import annotations
@@ -12,62 +13,66 @@ import numpy as np
 
 from sim.scenario import ModelParams
 
-__all__ = ["MAX_EXPONENT", "desired_velocity", "wall_repulsion"]
+__all__ = ["FAR", "MAX_EXPONENT", "desired_velocity", "wall_repulsion"]
 
 MAX_EXPONENT = 30.0
 """Cap on repulsion exponents so overlapping agents give large, not infinite, forces."""
+FAR = 1.0e6
+"""Coordinate given to missing neighbours and to agents that have left, m."""
 
 
 def desired_velocity(
-    pos: np.ndarray,
-    radius: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
     v0: np.ndarray,
     e0: np.ndarray,
     heading: np.ndarray,
     neighbours: np.ndarray,
-    present: np.ndarray,
+    reach: np.ndarray,
     params: ModelParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking direction and speed of every agent for this step.
 
     Args:
-        pos: (n, 2) positions, m.
-        radius: (n,) body radii, m.
+        x: (n+1,) float32 x of every agent, m; the last entry is :data:`FAR` (no neighbour).
+            Agents that have left also sit at :data:`FAR`.
+        y: (n+1,) float32 y, likewise.
         v0: (n,) desired speeds, m/s (0 for agents that do not move).
         e0: (n, 2) desired directions (unit or zero) plus :func:`wall_repulsion`.
         heading: (n, 2) previous directions, used when the forces cancel out.
-        neighbours: (n, k) neighbour rows; ``n`` marks a missing one.
-        present: (n,) bool, False for rows of agents that have left (ignored as neighbours).
+        neighbours: (k, n) neighbour rows (row j: each agent's j-th neighbour); ``n`` marks
+            a missing one. Neighbour-major, so reductions over neighbours are contiguous.
+        reach: (k, n) float32 sum of the two radii for each neighbour pair, m.
         params: model parameters.
 
     Returns:
-        ``(direction, speed)``: (n, 2) unit vectors and (n,) speeds in m/s.
+        ``(direction, speed)``: (n, 2) float64 unit vectors and (n,) speeds in m/s.
     """
-    n = len(pos)
-    pp = np.concatenate([pos, np.full((1, 2), 1.0e9)])
-    rp = np.concatenate([radius, [0.0]])
-    dx = pp[neighbours] - pos[:, None, :]
-    d = np.hypot(dx[..., 0], dx[..., 1])
-    valid = np.concatenate([present, [False]])[neighbours]
-    valid &= neighbours != np.arange(n)[:, None]  # never oneself
-    d = np.where(valid, d, np.inf)
-    reach = radius[:, None] + rp[neighbours]
+    n = len(v0)
+    dx = x[neighbours] - x[:n]
+    dy = y[neighbours] - y[:n]
+    d = np.sqrt(dx * dx + dy * dy)
+    gap = d - reach
     # Neighbour repulsion  -a exp((l - d) / D) (x_j - x_i) / d
-    w = params.neighbour_strength * np.exp(
-        np.minimum((reach - d) / params.neighbour_range, MAX_EXPONENT)
-    ) / np.maximum(d, 1e-6)
-    w = np.where(np.isfinite(d), w, 0.0)
-    e = e0 - np.einsum("nk,nkc->nc", w, dx)
-    norm = np.hypot(e[:, 0], e[:, 1])
+    w = np.minimum(gap * np.float32(-1.0 / params.neighbour_range), np.float32(MAX_EXPONENT))
+    np.exp(w, out=w)
+    w *= np.float32(params.neighbour_strength)
+    w /= np.maximum(d, np.float32(1e-6))
+    ex = e0[:, 0] - np.einsum("kn,kn->n", w, dx)
+    ey = e0[:, 1] - np.einsum("kn,kn->n", w, dy)
+    norm = np.hypot(ex, ey)
     ok = norm > 1e-9
-    e = np.where(ok[:, None], e / np.where(ok, norm, 1.0)[:, None], heading)
+    safe = np.where(ok, norm, 1.0)
+    ex = np.where(ok, ex / safe, heading[:, 0])
+    ey = np.where(ok, ey / safe, heading[:, 1])
     # Free space ahead: agents whose disc overlaps the corridor swept in direction e.
-    proj = np.einsum("nkc,nc->nk", dx, e)
-    perp = np.abs(dx[..., 0] * e[:, 1:2] - dx[..., 1] * e[:, 0:1])
-    ahead = (proj >= 0) & (perp <= reach)
-    spacing = np.where(ahead, d - reach, np.inf).min(axis=1, initial=np.inf)
-    speed = np.clip(spacing / params.time_gap, 0.0, v0)
-    return e, speed
+    ex32, ey32 = ex.astype(np.float32), ey.astype(np.float32)
+    proj = dx * ex32 + dy * ey32
+    perp = np.abs(dx * ey32 - dy * ex32)
+    blocked = (proj >= 0) & (perp <= reach)
+    spacing = np.where(blocked, gap, np.float32(np.inf)).min(axis=0)
+    speed = np.clip(spacing.astype(np.float64) / params.time_gap, 0.0, v0)
+    return np.column_stack([ex, ey]), speed
 
 
 def wall_repulsion(

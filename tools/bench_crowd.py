@@ -1,0 +1,179 @@
+"""Crowd benchmark: the same rooms and populations in this engine and in JuPedSim.
+
+A square room at ~1 person/m², doors spread along all four walls (2.4 m leaves, 40 % of
+the wall length... see ``room``). Both engines get the same agents (positions, desired
+speeds, radius 0.2 m), the collision-free speed model with JuPedSim's default parameters,
+and each agent heads for its nearest door. Prints one ``name value unit`` line per figure.
+
+    python tools/bench_crowd.py [--sizes 1000 10000 50000 100000] [--jps-budget 900]
+
+JuPedSim (PyPI ``jupedsim``, the ``bench`` extra) runs at its default dt = 0.01 s; a JuPedSim
+run that would exceed ``--jps-budget`` seconds of wall time is stopped and its figures are
+reported from the steps it made (``jps_complete 0``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, box
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sim.drill import Drill  # noqa: E402
+from sim.scenario import Group, Scenario, Settings  # noqa: E402
+from sim.scenes.model import Exit, Floor, Scene  # noqa: E402
+
+DOOR = 2.4
+"""Door leaf width, m."""
+DEPTH = 0.3
+"""Depth of the exit strip inside the room, m."""
+DOOR_SHARE = 0.4
+"""Fraction of each wall that is door."""
+
+
+def room(n: int, density: float = 1.0) -> tuple[Scenario, list[Polygon]]:
+    """A square room holding ``n`` agents at ``density`` /m², doors on every wall."""
+    side = math.sqrt(n / density) + 2.0
+    k = max(1, round(DOOR_SHARE * side / DOOR))
+    centres = (np.arange(k) + 0.5) * side / k
+    doors: list[list[Polygon]] = [[], [], [], []]
+    for c in centres:
+        a, b = c - DOOR / 2, c + DOOR / 2
+        doors[0].append(box(a, 0, b, DEPTH))  # south
+        doors[1].append(box(a, side - DEPTH, b, side))  # north
+        doors[2].append(box(0, a, DEPTH, b))  # west
+        doors[3].append(box(side - DEPTH, a, side, b))  # east
+    floor = Floor(id="G", elevation=0.0, walkable=box(0, 0, side, side))
+    exits = tuple(
+        Exit(id=name, floor=0, polygon=MultiPolygon(d), width=DOOR * k)
+        for name, d in zip(("S", "N", "W", "E"), doors, strict=True)
+    )
+    scene = Scene(name=f"bench-room-{n}", floors=(floor,), exits=exits)
+    group = Group(id="all", floor=0, area=box(0.6, 0.6, side - 0.6, side - 0.6), count=n,
+                  speed_mean=1.34, speed_sd=0.26, speed_min=0.5, speed_max=2.0,
+                  exit_choice="nearest")
+    settings = Settings(max_time=1800.0, seed=42)
+    scen = Scenario(name=scene.name, scene=scene, groups=(group,), settings=settings,
+                    source="<bench>")
+    return scen, [p for d in doors for p in d]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def run_ours(scen: Scenario) -> dict[str, float]:
+    t0 = time.perf_counter()
+    drill = Drill(scen)
+    setup = time.perf_counter() - t0
+    steps, t1 = 0, time.perf_counter()
+    agent_steps = 0
+    while not drill.done():
+        agent_steps += drill.remaining
+        drill.step()
+        steps += 1
+    loop = time.perf_counter() - t1
+    return {
+        "setup_s": setup, "loop_s": loop, "wall_s": setup + loop, "steps": steps,
+        "dt": drill.dt, "ms_per_step": 1e3 * loop / max(steps, 1),
+        "agent_steps_per_s": agent_steps / loop, "evac_s": drill.time if drill.remaining == 0
+        else float("nan"), "left": drill.remaining,
+    }
+
+
+def run_jps(scen: Scenario, doors: list[Polygon], pos: np.ndarray, v0: np.ndarray,
+            budget: float) -> dict[str, float]:
+    import jupedsim as jps
+
+    t0 = time.perf_counter()
+    sim = jps.Simulation(model=jps.CollisionFreeSpeedModel(),
+                         geometry=scen.scene.floors[0].walkable)
+    stage, journey = [], []
+    for d in doors:
+        s = sim.add_exit_stage(d)
+        stage.append(s)
+        journey.append(sim.add_journey(jps.JourneyDescription([s])))
+    centres = np.array([[d.centroid.x, d.centroid.y] for d in doors])
+    nearest = np.argmin(((pos[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    for p, v, e in zip(pos, v0, nearest, strict=True):  # JuPedSim adds agents one by one
+        sim.add_agent(jps.CollisionFreeSpeedModelAgentParameters(
+            position=(float(p[0]), float(p[1])), desired_speed=float(v), radius=0.2,
+            time_gap=1.0, journey_id=journey[e], stage_id=stage[e]))
+    setup = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    steps = 0
+    agent_steps = 0
+    while sim.agent_count() > 0 and sim.elapsed_time() < scen.settings.max_time:
+        agent_steps += sim.agent_count()
+        sim.iterate()
+        steps += 1
+        if steps % 100 == 0 and time.perf_counter() - t0 > budget:
+            break
+    loop = time.perf_counter() - t1
+    done = sim.agent_count() == 0
+    return {
+        "setup_s": setup, "loop_s": loop, "wall_s": setup + loop, "steps": steps,
+        "dt": sim.delta_time(), "ms_per_step": 1e3 * loop / max(steps, 1),
+        "agent_steps_per_s": agent_steps / max(loop, 1e-9),
+        "evac_s": sim.elapsed_time() if done else float("nan"),
+        "left": sim.agent_count(), "complete": float(done),
+        "sim_s": sim.elapsed_time(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000, 100000])
+    ap.add_argument("--jps-budget", type=float, default=900.0,
+                    help="wall-time limit of one JuPedSim run, s")
+    ap.add_argument("--no-jps", action="store_true", help="run only this engine")
+    args = ap.parse_args()
+    for n in args.sizes:
+        scen, doors = room(n)
+        gc.collect()
+        ours = run_ours(scen)
+        tag = f"n={n}"
+        per_005 = ours["ms_per_step"] * 0.05 / ours["dt"]
+        print(f"ours_ms_per_step {ours['ms_per_step']:.2f} ms {tag} dt={ours['dt']}")
+        print(f"ours_ms_per_0.05s_sim {per_005:.2f} ms {tag}")
+        print(f"ours_agent_steps_per_s {ours['agent_steps_per_s']:.4g} 1/s {tag}")
+        print(f"ours_setup {ours['setup_s']:.2f} s {tag}")
+        print(f"ours_wall {ours['wall_s']:.2f} s {tag}")
+        print(f"ours_evacuation_time {ours['evac_s']:.2f} s {tag} left={ours['left']}")
+        print(f"ours_peak_rss {peak_rss_mb():.0f} MB {tag}")
+        sys.stdout.flush()
+        if args.no_jps:
+            continue
+        d = Drill(scen)
+        jr = run_jps(scen, doors, d.crowd.pos.copy(), d.crowd.v0.copy(), args.jps_budget)
+        del d
+        print(f"jps_ms_per_step {jr['ms_per_step']:.2f} ms {tag} dt={jr['dt']}")
+        print(f"jps_ms_per_0.05s_sim {jr['ms_per_step'] * 0.05 / jr['dt']:.2f} ms {tag}")
+        print(f"jps_agent_steps_per_s {jr['agent_steps_per_s']:.4g} 1/s {tag}")
+        print(f"jps_setup {jr['setup_s']:.2f} s {tag}")
+        print(f"jps_complete {int(jr['complete'])} - {tag} simulated={jr['sim_s']:.1f}s "
+              f"left={jr['left']}")
+        if jr["complete"]:
+            print(f"jps_wall {jr['wall_s']:.2f} s {tag}")
+            print(f"jps_evacuation_time {jr['evac_s']:.2f} s {tag}")
+            print(f"speedup_wall {jr['wall_s'] / ours['wall_s']:.2f} x {tag}")
+            print(f"evacuation_time_ratio {ours['evac_s'] / jr['evac_s']:.3f} - {tag}")
+        else:
+            # Wall time per simulated second, compared where JuPedSim had to stop.
+            ours_rate = ours["loop_s"] / max(ours["steps"] * ours["dt"], 1e-9)
+            jps_rate = jr["loop_s"] / max(jr["sim_s"], 1e-9)
+            print(f"speedup_per_sim_second {jps_rate / ours_rate:.2f} x {tag}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
