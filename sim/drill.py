@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from sim.agents.crowd import Choice, Crowd, State
-from sim.agents.model import FAR, desired_velocity, wall_repulsion
+from sim.agents.model import FAR, QUEUE_OFFSET, desired_velocity, wall_repulsion
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
@@ -75,6 +75,7 @@ class Drill:
         """Per agent id, the exit it left by (-1 while inside)."""
         self.measures = [MeasureLog() for _ in self.scene.measures]
         self._present = np.ones(self.total, bool)
+        self._cells = self._locate()
         self._pending = list(scenario.events)
         self._check_reachable()
         self._choose_exits(force=True)
@@ -137,19 +138,30 @@ class Drill:
         self.tick += 1
         return events
 
+    def _locate(self) -> np.ndarray:
+        """Raster cell of every agent row on its own floor's grid: (n,) int64."""
+        c = self.crowd
+        cells = np.zeros(len(c), np.int64)
+        for fi, grid in enumerate(self.nav.grids):
+            rows = np.flatnonzero(c.floor == fi) if len(self.nav.grids) > 1 else slice(None)
+            cells[rows] = grid.cells(c.pos[rows])
+        return cells
+
     def _move(self) -> None:
         c = self.crowd
         n = len(c)
         e0 = np.zeros((n, 2))
+        route = np.full(n + 1, np.inf, np.float32)
         near_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
         for fi, grid in enumerate(self.nav.grids):
             rows = np.flatnonzero(c.floor == fi)
             if not len(rows):
                 continue
-            cells = grid.cells(c.pos[rows])
             tgt = c.target[rows]
             go = tgt >= 0
-            e0[rows[go]] = self.nav.direction[fi][tgt[go], cells[go]]
+            flat = tgt[go].astype(np.int64) * (grid.nx * grid.ny) + self._cells[rows[go]]
+            e0[rows[go]] = self.nav.direction[fi].reshape(-1, 2)[flat]
+            route[rows[go]] = self.nav.distance[fi].reshape(-1)[flat] + tgt[go] * QUEUE_OFFSET
             walls = self.walls[fi]
             cand = walls.near(c.pos[rows])
             has = cand[:, 0] != len(walls.a) - 1
@@ -166,7 +178,7 @@ class Drill:
         x[:-1][~self._present] = FAR
         y[:-1][~self._present] = FAR
         e, speed = desired_velocity(x, y, v0, e0, c.heading, nb, self.neighbours.reach,
-                                    self.params)
+                                    route, self.params)
         new = c.pos + e * (speed * self.dt)[:, None]
         for fi, r, cand in near_rows:
             new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
@@ -174,6 +186,7 @@ class Drill:
         c.heading = np.where(moving[:, None], e, c.heading)
         c.speed = np.linalg.norm(new - c.pos, axis=1) / self.dt
         c.pos = new
+        self._cells = self._locate()
 
     @staticmethod
     def _keep_off_walls(walls: WallIndex, p: np.ndarray, q: np.ndarray, r: np.ndarray,
@@ -218,7 +231,7 @@ class Drill:
             rows = np.flatnonzero((c.floor == fi) & self._present)
             if not len(rows):
                 continue
-            ecell = self._exit_cells[fi][grid.cells(c.pos[rows])]
+            ecell = self._exit_cells[fi][self._cells[rows]]
             for ei in np.unique(ecell[ecell >= 0]):
                 if not self.exit_open[ei]:
                     continue
@@ -241,6 +254,7 @@ class Drill:
 
     def _compact(self) -> None:
         self.crowd.keep(self._present)
+        self._cells = self._cells[self._present]
         self._present = np.ones(len(self.crowd), bool)
         self.neighbours.invalidate()
 

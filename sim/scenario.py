@@ -61,8 +61,9 @@ class Settings:
 class ModelParams:
     """Collision-free speed model parameters (Tordeux, Chraibi & Seyfried 2016)."""
 
-    time_gap: float = 1.0
-    """T: time gap to the agent in front, s."""
+    time_gap: float = 0.5
+    """T: time gap to the agent in front, s (JuPedSim's default is 1 s; 0.5 s reproduces the
+    flows measured at bottlenecks, see docs/model.md)."""
     neighbour_strength: float = 8.0
     """a: strength of the repulsion between agents (dimensionless)."""
     neighbour_range: float = 0.1

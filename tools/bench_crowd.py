@@ -2,8 +2,9 @@
 
 A square room at ~1 person/m², doors spread along all four walls (2.4 m leaves, 40 % of
 the wall length... see ``room``). Both engines get the same agents (positions, desired
-speeds, radius 0.2 m), the collision-free speed model with JuPedSim's default parameters,
-and each agent heads for its nearest door. Prints one ``name value unit`` line per figure.
+speeds, radius 0.2 m), the collision-free speed model with the same parameters (this
+engine's defaults: JuPedSim's repulsion parameters, time gap 0.5 s), and each agent heads
+for its nearest door. Prints one ``name value unit`` line per figure.
 
     python tools/bench_crowd.py [--sizes 1000 10000 50000 100000] [--jps-budget 900]
 
@@ -107,7 +108,7 @@ def run_jps(scen: Scenario, doors: list[Polygon], pos: np.ndarray, v0: np.ndarra
     for p, v, e in zip(pos, v0, nearest, strict=True):  # JuPedSim adds agents one by one
         sim.add_agent(jps.CollisionFreeSpeedModelAgentParameters(
             position=(float(p[0]), float(p[1])), desired_speed=float(v), radius=0.2,
-            time_gap=1.0, journey_id=journey[e], stage_id=stage[e]))
+            time_gap=scen.model.time_gap, journey_id=journey[e], stage_id=stage[e]))
     setup = time.perf_counter() - t0
     t1 = time.perf_counter()
     steps = 0

@@ -13,12 +13,14 @@ import numpy as np
 
 from sim.scenario import ModelParams
 
-__all__ = ["FAR", "MAX_EXPONENT", "desired_velocity", "wall_repulsion"]
+__all__ = ["FAR", "MAX_EXPONENT", "QUEUE_OFFSET", "desired_velocity", "wall_repulsion"]
 
 MAX_EXPONENT = 30.0
 """Cap on repulsion exponents so overlapping agents give large, not infinite, forces."""
 FAR = 1.0e6
 """Coordinate given to missing neighbours and to agents that have left, m."""
+QUEUE_OFFSET = 1.0e5
+"""Offset between the route ranks of different exits, m (larger than any route)."""
 
 
 def desired_velocity(
@@ -29,6 +31,7 @@ def desired_velocity(
     heading: np.ndarray,
     neighbours: np.ndarray,
     reach: np.ndarray,
+    route: np.ndarray,
     params: ModelParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking direction and speed of every agent for this step.
@@ -43,6 +46,9 @@ def desired_velocity(
         neighbours: (k, n) neighbour rows (row j: each agent's j-th neighbour); ``n`` marks
             a missing one. Neighbour-major, so reductions over neighbours are contiguous.
         reach: (k, n) float32 sum of the two radii for each neighbour pair, m.
+        route: (n+1,) float32 rank of each agent in the queue for its exit: its route
+            distance to that exit plus a large offset per exit, m (last entry: +inf).
+            An agent does not wait for a neighbour further back in the same queue.
         params: model parameters.
 
     Returns:
@@ -69,7 +75,11 @@ def desired_velocity(
     ex32, ey32 = ex.astype(np.float32), ey.astype(np.float32)
     proj = dx * ex32 + dy * ey32
     perp = np.abs(dx * ey32 - dy * ex32)
-    blocked = (proj >= 0) & (perp <= reach)
+    # Right of way: never wait for someone further from the same exit. Without this two
+    # agents converging on a door each see the other ahead and both stop (deadlock).
+    ahead_of = route[neighbours] - route[:n]
+    behind = (ahead_of > 0) & (ahead_of < QUEUE_OFFSET)
+    blocked = (proj >= 0) & (perp <= reach) & ~behind
     spacing = np.where(blocked, gap, np.float32(np.inf)).min(axis=0)
     speed = np.clip(spacing.astype(np.float64) / params.time_gap, 0.0, v0)
     return np.column_stack([ex, ey]), speed

@@ -19,7 +19,7 @@ class NeighbourList:
     (With more than k agents that close, the k nearest at build time are kept.)
     """
 
-    def __init__(self, k: int = 12, cutoff: float = 2.0, skin: float = 0.6, workers: int = 1):
+    def __init__(self, k: int = 12, cutoff: float = 2.0, skin: float = 1.0, workers: int = 1):
         self.k, self.cutoff, self.skin, self.workers = k, cutoff, skin, workers
         self.index = np.zeros((k, 0), np.int64)
         """(k, n) neighbour rows, neighbour-major; ``n`` marks a missing neighbour."""
