@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from sim.agents.crowd import Choice, Crowd, State
-from sim.agents.model import FAR, QUEUE_OFFSET, desired_velocity, wall_repulsion
+from sim.agents.model import FAR, desired_velocity, wall_repulsion
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
@@ -161,7 +161,7 @@ class Drill:
             go = tgt >= 0
             flat = tgt[go].astype(np.int64) * (grid.nx * grid.ny) + self._cells[rows[go]]
             e0[rows[go]] = self.nav.direction[fi].reshape(-1, 2)[flat]
-            route[rows[go]] = self.nav.distance[fi].reshape(-1)[flat] + tgt[go] * QUEUE_OFFSET
+            route[rows[go]] = self.nav.distance[fi].reshape(-1)[flat]
             walls = self.walls[fi]
             cand = walls.near(c.pos[rows])
             has = cand[:, 0] != len(walls.a) - 1
@@ -177,8 +177,9 @@ class Drill:
         y = np.append(c.pos[:, 1], FAR).astype(np.float32)
         x[:-1][~self._present] = FAR
         y[:-1][~self._present] = FAR
+        queue = np.append(c.target, -1).astype(np.int16)
         e, speed = desired_velocity(x, y, v0, e0, c.heading, nb, self.neighbours.reach,
-                                    route, self.params)
+                                    route, queue, self.params)
         new = c.pos + e * (speed * self.dt)[:, None]
         for fi, r, cand in near_rows:
             new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
@@ -227,11 +228,11 @@ class Drill:
     def _arrivals(self) -> list[dict[str, Any]]:
         c = self.crowd
         events = []
-        for fi, grid in enumerate(self.nav.grids):
+        for fi, exit_cells in enumerate(self._exit_cells):
             rows = np.flatnonzero((c.floor == fi) & self._present)
             if not len(rows):
                 continue
-            ecell = self._exit_cells[fi][self._cells[rows]]
+            ecell = exit_cells[self._cells[rows]]
             for ei in np.unique(ecell[ecell >= 0]):
                 if not self.exit_open[ei]:
                     continue
@@ -308,7 +309,7 @@ class Drill:
         ahead = np.zeros_like(dist)
         for ei in np.flatnonzero(self.exit_open):
             mine = dist[cur == ei, ei]
-            ahead[:, ei] = np.searchsorted(np.sort(mine), dist[:, ei]) 
+            ahead[:, ei] = np.searchsorted(np.sort(mine), dist[:, ei])
         cost = np.maximum(dist / np.maximum(c.v0[rows], 0.1)[:, None], ahead / self._capacity)
         cost[~reachable] = np.inf
         best = cost.argmin(axis=1)

@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 import skfmm
 from scipy import ndimage
+from shapely.geometry import Polygon
 
 from sim.errors import ScenarioError
 from sim.scenes.model import Exit, Floor, Scene
@@ -69,7 +70,7 @@ class ExitField:
     """(ny*nx, 2) float32: unit vector towards the exit (zero where unreachable)."""
 
 
-def _rasterise(floor: Floor, cell: float) -> FloorGrid:
+def _rasterise(floor: Floor, cell: float, openings: tuple[Polygon, ...] = ()) -> FloorGrid:
     area = floor.area
     minx, miny, maxx, maxy = area.bounds
     x0, y0 = minx - cell, miny - cell
@@ -82,7 +83,7 @@ def _rasterise(floor: Floor, cell: float) -> FloorGrid:
     walkable = shapely.contains_xy(area, gx, gy)
     # Block every cell a wall passes through, so that walls thinner than a cell still
     # separate the raster (and the fields) on both sides.
-    segs = floor.wall_segments()
+    segs = floor.wall_segments(openings)
     if len(segs):
         length = np.hypot(*(segs[:, 1] - segs[:, 0]).T)
         n = np.maximum(2, np.ceil(length / (cell / 3)).astype(int) + 1)
@@ -101,6 +102,8 @@ def _rasterise(floor: Floor, cell: float) -> FloorGrid:
     dist, (iy_n, ix_n) = ndimage.distance_transform_edt(~walkable, return_indices=True)
     nearest = (iy_n * nx + ix_n).astype(np.int32).ravel()
     wall_distance = (ndimage.distance_transform_edt(walkable) * cell).astype(np.float32)
+    for a in (walkable, nearest, wall_distance):
+        a.flags.writeable = False
     return FloorGrid(x0=x0, y0=y0, cell=cell, nx=nx, ny=ny, walkable=walkable,
                      nearest=nearest, wall_distance=wall_distance)
 
@@ -199,7 +202,7 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
     grids, dists, dirs = [], [], []
     n_exits = len(scene.exits)
     for fi, floor in enumerate(scene.floors):
-        grid = _rasterise(floor, cell)
+        grid = _rasterise(floor, cell, tuple(e.polygon for e in scene.exits if e.floor == fi))
         ncell = grid.nx * grid.ny
         speed = np.clip(
             NEAR_WALL_SPEED + (1 - NEAR_WALL_SPEED) * grid.wall_distance / WALL_CLEARANCE,

@@ -365,7 +365,9 @@ def _builtin_scene(name: str, params: _Table, top: _Table) -> Scene:
     except TypeError as exc:
         params.fail(str(exc))
     except ScenarioError as exc:
-        raise ScenarioError(exc.reason, source=top.source, field=f"scene_params.{exc.field}") from None
+        raise ScenarioError(
+            exc.reason, source=top.source, field=f"scene_params.{exc.field}"
+        ) from None
 
 
 def _no_duplicates(ids: list[str], t: _Table, key: str) -> None:

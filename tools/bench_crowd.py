@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -13,14 +13,12 @@ import numpy as np
 
 from sim.scenario import ModelParams
 
-__all__ = ["FAR", "MAX_EXPONENT", "QUEUE_OFFSET", "desired_velocity", "wall_repulsion"]
+__all__ = ["FAR", "MAX_EXPONENT", "desired_velocity", "wall_repulsion"]
 
 MAX_EXPONENT = 30.0
 """Cap on repulsion exponents so overlapping agents give large, not infinite, forces."""
 FAR = 1.0e6
 """Coordinate given to missing neighbours and to agents that have left, m."""
-QUEUE_OFFSET = 1.0e5
-"""Offset between the route ranks of different exits, m (larger than any route)."""
 
 
 def desired_velocity(
@@ -32,6 +30,7 @@ def desired_velocity(
     neighbours: np.ndarray,
     reach: np.ndarray,
     route: np.ndarray,
+    queue: np.ndarray,
     params: ModelParams,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking direction and speed of every agent for this step.
@@ -46,9 +45,9 @@ def desired_velocity(
         neighbours: (k, n) neighbour rows (row j: each agent's j-th neighbour); ``n`` marks
             a missing one. Neighbour-major, so reductions over neighbours are contiguous.
         reach: (k, n) float32 sum of the two radii for each neighbour pair, m.
-        route: (n+1,) float32 rank of each agent in the queue for its exit: its route
-            distance to that exit plus a large offset per exit, m (last entry: +inf).
-            An agent does not wait for a neighbour further back in the same queue.
+        route: (n+1,) float32 route distance of each agent to its exit, m (last: +inf).
+        queue: (n+1,) int16 exit each agent heads for (last entry: -1). An agent does not
+            wait for a neighbour further back in the queue for the same exit.
         params: model parameters.
 
     Returns:
@@ -77,8 +76,7 @@ def desired_velocity(
     perp = np.abs(dx * ey32 - dy * ex32)
     # Right of way: never wait for someone further from the same exit. Without this two
     # agents converging on a door each see the other ahead and both stop (deadlock).
-    ahead_of = route[neighbours] - route[:n]
-    behind = (ahead_of > 0) & (ahead_of < QUEUE_OFFSET)
+    behind = (route[neighbours] > route[:n]) & (queue[neighbours] == queue[:n])
     blocked = (proj >= 0) & (perp <= reach) & ~behind
     spacing = np.where(blocked, gap, np.float32(np.inf)).min(axis=0)
     speed = np.clip(spacing.astype(np.float64) / params.time_gap, 0.0, v0)

@@ -44,8 +44,13 @@ def populate(scenario: Scenario, rng: np.random.Generator) -> Crowd:
         if others and len(pts):
             op = np.concatenate([p for p, _ in others])
             orad = np.concatenate([r for _, r in others])
-            dist, idx = cKDTree(op).query(pts, k=1)
-            pts = pts[dist >= orad[np.minimum(idx, len(op) - 1)] + g.radius + GAP]
+            # Every earlier agent close enough to touch a new one, whatever its radius.
+            pairs = cKDTree(pts).sparse_distance_matrix(
+                cKDTree(op), float(orad.max()) + g.radius + GAP, output_type="ndarray")
+            clash = pairs["v"] < orad[pairs["j"]] + g.radius + GAP
+            keep = np.ones(len(pts), bool)
+            keep[pairs["i"][clash]] = False
+            pts = pts[keep]
         if len(pts) < g.count:
             raise ScenarioError(
                 f"more agents than fit: {g.count} requested, at most {len(pts)} of radius "
