@@ -170,6 +170,7 @@ class Drill:
                 vec, dist = walls.closest(c.pos[r], cand)
                 e0[r] += wall_repulsion(c.radius[r], vec, dist, self.params)
                 near_rows.append((fi, r, cand))
+        self._into_exits(e0, route)
         moving = (c.state == State.MOVING) & (c.target >= 0) & self._present
         v0 = np.where(moving, c.v0, 0.0)
         nb = self.neighbours.update(c.pos, c.floor, c.radius)
@@ -188,6 +189,23 @@ class Drill:
         c.speed = np.linalg.norm(new - c.pos, axis=1) / self.dt
         c.pos = new
         self._cells = self._locate()
+
+    def _into_exits(self, e0: np.ndarray, route: np.ndarray) -> None:
+        """Point agents standing in a cell of their exit straight at the exit's area.
+
+        The raster field is flat inside an exit, so there the exact geometry decides.
+        """
+        c = self.crowd
+        at = np.flatnonzero(route[:-1] == 0.0)
+        for ei in np.unique(c.target[at]):
+            rows = at[c.target[at] == ei]
+            pts = shapely.points(c.pos[rows])
+            line = shapely.shortest_line(pts, self.scene.exits[ei].polygon)
+            xy = shapely.get_coordinates(line).reshape(-1, 2, 2)
+            d = xy[:, 1] - xy[:, 0]
+            norm = np.hypot(d[:, 0], d[:, 1])
+            ok = norm > 1e-6
+            e0[rows[ok]] = d[ok] / norm[ok, None]
 
     @staticmethod
     def _keep_off_walls(walls: WallIndex, p: np.ndarray, q: np.ndarray, r: np.ndarray,

@@ -10,19 +10,55 @@ import numpy as np
 
 from sim.drill import Drill
 
-__all__ = ["EventLog", "TrajectoryWriter", "summary"]
+__all__ = ["EventLog", "TrajectoryWriter", "format_rows", "summary"]
 
 
-def _fixed(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Format numbers as fixed-point decimal strings, vectorised: (n,) bytes array."""
+def _digits(q: np.ndarray, width: int, pad: int) -> np.ndarray:
+    """Right-aligned decimal digits of non-negative ints ``q``: (n, width) uint8 ASCII.
+
+    Leading zeros become ``pad`` (a space, or ``ord("0")`` to keep them); the last digit
+    is always written.
+    """
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    out = ((q[:, None] // powers) % 10 + ord("0")).astype(np.uint8)
+    lead = q[:, None] < powers
+    lead[:, -1] = False
+    out[lead] = pad
+    return out
+
+
+def _int_field(v: np.ndarray) -> np.ndarray:
+    """Non-negative integers as space-padded text columns: (n, w) uint8."""
+    width = len(str(int(v.max(initial=0))))
+    return _digits(v.astype(np.int64), width, ord(" "))
+
+
+def _fixed_field(v: np.ndarray, decimals: int) -> np.ndarray:
+    """Numbers as fixed-point text with ``decimals`` places, sign included: (n, w) uint8."""
     scale = 10**decimals
-    q = np.rint(values * scale).astype(np.int64)
-    neg = q < 0
-    q = np.abs(q)
-    whole = (q // scale).astype("U20")
-    frac = np.char.zfill((q % scale).astype("U20"), decimals)
-    sign = np.where(neg, "-", "")
-    return np.char.add(np.char.add(sign, whole), np.char.add(".", frac))
+    q = np.rint(np.abs(v) * scale).astype(np.int64)
+    whole = q // scale
+    neg = (v < 0) & (q > 0)
+    width = len(str(int(whole.max(initial=0)))) + 1  # one place for a sign
+    ip = _digits(whole, width, ord(" "))
+    ndig = np.maximum(1, np.floor(np.log10(np.maximum(whole, 1))).astype(np.int64) + 1)
+    rows = np.flatnonzero(neg)
+    ip[rows, width - ndig[rows] - 1] = ord("-")
+    dot = np.full((len(v), 1), ord("."), np.uint8)
+    return np.hstack([ip, dot, _digits(q % scale, decimals, ord("0"))])
+
+
+def format_rows(fields: list[np.ndarray]) -> bytes:
+    """Lines of space-separated columns from (n, w) uint8 text fields, as bytes."""
+    n = len(fields[0])
+    space = np.full((n, 1), ord(" "), np.uint8)
+    parts: list[np.ndarray] = []
+    for i, f in enumerate(fields):
+        if i:
+            parts.append(space)
+        parts.append(f)
+    parts.append(np.full((n, 1), ord("\n"), np.uint8))
+    return np.hstack(parts).tobytes()
 
 
 class TrajectoryWriter:
@@ -36,12 +72,14 @@ class TrajectoryWriter:
         self.every = every
         self.frame = 0
         self._elev = np.array([f.elevation for f in drill.scene.floors])
-        self._fh: IO[str] = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self._fh: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
         fps = 1.0 / (drill.dt * every)
-        self._fh.write(f"#framerate: {fps:g}\n")
-        self._fh.write(f"# scenario: {drill.scenario.name}  seed: {drill.seed}  "
-                       f"dt: {drill.dt:g} s  written every {every} steps\n")
-        self._fh.write("#ID\tFR\tX/m\tY/m\tZ/m\n")
+        self._fh.write(
+            f"#framerate: {fps:g}\n"
+            f"# scenario: {drill.scenario.name}  seed: {drill.seed}  "
+            f"dt: {drill.dt:g} s  written every {every} steps\n"
+            "#ID FR X/m Y/m Z/m\n".encode()
+        )
 
     def maybe_write(self, drill: Drill) -> None:
         """Write the current state if this step is one to keep."""
@@ -50,18 +88,14 @@ class TrajectoryWriter:
         c = drill.crowd
         rows = drill.active()
         if rows.any():
-            cols = [
-                c.id[rows].astype("U12"),
-                np.full(np.count_nonzero(rows), str(self.frame)),
-                _fixed(c.pos[rows, 0], 3),
-                _fixed(c.pos[rows, 1], 3),
-                _fixed(self._elev[c.floor[rows]], 3),
-            ]
-            line = cols[0]
-            for col in cols[1:]:
-                line = np.char.add(np.char.add(line, "\t"), col)
-            self._fh.write("\n".join(line.tolist()))
-            self._fh.write("\n")
+            n = int(np.count_nonzero(rows))
+            self._fh.write(format_rows([
+                _int_field(c.id[rows]),
+                _int_field(np.full(n, self.frame)),
+                _fixed_field(c.pos[rows, 0], 3),
+                _fixed_field(c.pos[rows, 1], 3),
+                _fixed_field(self._elev[c.floor[rows]], 3),
+            ]))
         self.frame += 1
 
     def close(self) -> None:

@@ -202,3 +202,16 @@ def _office_doc() -> dict:
     from sim.scenario import ASSETS
 
     return tomllib.loads((ASSETS / "office.toml").read_text())
+
+
+@pytest.mark.parametrize("n", [1000, 2000])
+def test_everyone_leaves_the_benchmark_room_through_many_door_leaves(n: int) -> None:
+    """The benchmark hall (doors along every wall): nobody is left dithering at a door."""
+    from tools.bench_crowd import room
+
+    scen, _ = room(n)
+    drill = Drill(scen)
+    while not drill.done():
+        drill.step()
+    assert drill.remaining == 0
+    assert drill.time < 60.0
