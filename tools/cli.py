@@ -10,8 +10,9 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from sim.errors import SimError
+from sim.errors import ScenarioError, SimError
 
 __all__ = ["main"]
 
@@ -22,6 +23,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.run import run, terminal_progress
     from sim.scenario import load
 
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError(f"--seed must be a non-negative integer, got {args.seed}")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ScenarioError(f"--out: '{args.out}' exists and is not a folder")
     scenario = load(args.scenario)
     progress = terminal_progress() if sys.stderr.isatty() and not args.quiet else None
     result = run(scenario, args.out, seed=args.seed, progress=progress)
