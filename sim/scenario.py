@@ -37,6 +37,8 @@ FORMAT_VERSION = 1
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 """Folder of the scenarios that ship with the package; their stems are built-in names."""
 EXIT_CHOICES = ("assigned", "nearest", "quickest")
+MAX_COORDINATE = 1.0e5
+"""Largest coordinate accepted, m: a building, a campus or a mine, not a continent."""
 EVENT_ACTIONS = ("close_exit", "open_exit")
 
 
@@ -242,6 +244,8 @@ class _Table:
         )
         if not ok:
             self.fail("must be a list of [x, y] number pairs (metres)", key)
+        if any(abs(c) > MAX_COORDINATE for p in v for c in p):
+            self.fail(f"coordinates must lie within ±{MAX_COORDINATE:g} m", key)
         if len(v) < n_min:
             self.fail(f"needs at least {n_min} points, got {len(v)}", key)
         return [(float(x), float(y)) for x, y in v]
