@@ -20,6 +20,7 @@ from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
 from sim.nav import Navigation, build_navigation
 from sim.scenario import Scenario
+from sim.stairs import StairTraffic
 from sim.walls import WallIndex, build_wall_index
 
 __all__ = ["SPECIFIC_FLOW", "Drill", "MeasureLog"]
@@ -75,7 +76,11 @@ class Drill:
         """Per agent id, the exit it left by (-1 while inside)."""
         self.measures = [MeasureLog() for _ in self.scene.measures]
         self._present = np.ones(self.total, bool)
-        self._cells = self._locate()
+        self.cells = self._locate()
+        """(n,) raster cell of every crowd row on its floor's grid."""
+        self.stairs = StairTraffic(self)
+        self.floor_last_occupied = np.full(len(self.scene.floors), np.nan)
+        """Per floor, the last time anyone stood on it (not on a stair), s."""
         self._pending = list(scenario.events)
         self._check_reachable()
         self._choose_exits(force=True)
@@ -129,13 +134,47 @@ class Drill:
             c = self.crowd
         starting = (c.state == State.WAITING) & (c.premovement <= self.time + 1e-9)
         c.state[starting] = State.MOVING
+        if self.stairs.land(self):
+            self.cells = self._locate()
         if self.tick % max(1, round(CHOICE_INTERVAL / self.dt)) == 0:
             self._choose_exits()
         if len(c):
-            self._move()
+            self._move(hold=self.stairs.board(self))
             events.extend(self._arrivals())
         self.time = (self.tick + 1) * self.dt
         self.tick += 1
+        events.extend(self._floors_cleared())
+        return events
+
+    def on_plan(self) -> np.ndarray:
+        """Row mask of agents standing on a floor plan (inside, and not on a stair)."""
+        return self._present & (self.crowd.state != State.ON_STAIRS)
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of agents still inside and their (x, y, z) positions, m.
+
+        Agents on a stair are placed along it, between the elevations of its two floors.
+        """
+        c = self.crowd
+        rows = np.flatnonzero(self._present)
+        elev = np.array([f.elevation for f in self.scene.floors])
+        xyz = np.column_stack([c.pos[rows], elev[c.floor[rows]]])
+        stair = c.state[rows] == State.ON_STAIRS
+        if stair.any():
+            xyz[stair] = self.stairs.positions(self, rows[stair])
+        return rows, xyz
+
+    def _floors_cleared(self) -> list[dict[str, Any]]:
+        """Note who is on each floor; an event when the last person leaves one."""
+        c = self.crowd
+        counts = np.bincount(c.floor[self.on_plan()], minlength=len(self.scene.floors))
+        was = ~np.isnan(self.floor_last_occupied)
+        prev_clear = was & (self.floor_last_occupied < self.time - self.dt - 1e-9)
+        self.floor_last_occupied[counts > 0] = self.time
+        events = []
+        for fi in np.flatnonzero((counts == 0) & was & ~prev_clear):
+            events.append({"t": round(self.time, 6), "type": "floor_clear",
+                           "floor": self.scene.floors[fi].id})
         return events
 
     def _locate(self) -> np.ndarray:
@@ -147,10 +186,12 @@ class Drill:
             cells[rows] = grid.cells(c.pos[rows])
         return cells
 
-    def _move(self) -> None:
+    def _move(self, hold: np.ndarray) -> None:
+        """Walk every agent on a floor plan for one step; ``hold`` rows stand still."""
         c = self.crowd
         n = len(c)
         e0 = np.zeros((n, 2))
+        factor = np.ones(n)
         route = np.full(n + 1, np.inf, np.float32)
         near_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
         for fi, grid in enumerate(self.nav.grids):
@@ -159,9 +200,10 @@ class Drill:
                 continue
             tgt = c.target[rows]
             go = tgt >= 0
-            flat = tgt[go].astype(np.int64) * (grid.nx * grid.ny) + self._cells[rows[go]]
+            flat = tgt[go].astype(np.int64) * (grid.nx * grid.ny) + self.cells[rows[go]]
             e0[rows[go]] = self.nav.direction[fi].reshape(-1, 2)[flat]
             route[rows[go]] = self.nav.distance[fi].reshape(-1)[flat]
+            factor[rows] = self.nav.speed_factor[fi][self.cells[rows]]
             walls = self.walls[fi]
             cand = walls.near(c.pos[rows])
             has = cand[:, 0] != len(walls.a) - 1
@@ -171,13 +213,14 @@ class Drill:
                 e0[r] += wall_repulsion(c.radius[r], vec, dist, self.params)
                 near_rows.append((fi, r, cand))
         self._into_exits(e0, route)
-        moving = (c.state == State.MOVING) & (c.target >= 0) & self._present
-        v0 = np.where(moving, c.v0, 0.0)
+        plan = self.on_plan()
+        moving = (c.state == State.MOVING) & (c.target >= 0) & plan & ~hold
+        v0 = np.where(moving, c.v0 * factor, 0.0)
         nb = self.neighbours.update(c.pos, c.floor, c.radius)
         x = np.append(c.pos[:, 0], FAR).astype(np.float32)
         y = np.append(c.pos[:, 1], FAR).astype(np.float32)
-        x[:-1][~self._present] = FAR
-        y[:-1][~self._present] = FAR
+        x[:-1][~plan] = FAR
+        y[:-1][~plan] = FAR
         queue = np.append(c.target, -1).astype(np.int16)
         e, speed = desired_velocity(x, y, v0, e0, c.heading, nb, self.neighbours.reach,
                                     route, queue, self.params)
@@ -186,9 +229,9 @@ class Drill:
             new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
         self._count_crossings(c.pos, new)
         c.heading = np.where(moving[:, None], e, c.heading)
-        c.speed = np.linalg.norm(new - c.pos, axis=1) / self.dt
-        c.pos = new
-        self._cells = self._locate()
+        c.speed = np.where(plan, np.linalg.norm(new - c.pos, axis=1) / self.dt, c.speed)
+        c.pos = np.where(plan[:, None], new, c.pos)
+        self.cells = self._locate()
 
     def _into_exits(self, e0: np.ndarray, route: np.ndarray) -> None:
         """Point agents standing in a cell of their exit straight at the exit's area.
@@ -229,7 +272,7 @@ class Drill:
         c = self.crowd
         for log, m in zip(self.measures, self.scene.measures, strict=True):
             (ax, ay), (bx, by) = np.asarray(m.line.coords)[[0, -1]]
-            on = (c.floor == m.floor) & self._present
+            on = (c.floor == m.floor) & self.on_plan()
             side_p = (bx - ax) * (p[:, 1] - ay) - (by - ay) * (p[:, 0] - ax)
             side_q = (bx - ax) * (q[:, 1] - ay) - (by - ay) * (q[:, 0] - ax)
             cross = on & (np.sign(side_p) != np.sign(side_q)) & (side_p != 0)
@@ -247,10 +290,10 @@ class Drill:
         c = self.crowd
         events = []
         for fi, exit_cells in enumerate(self._exit_cells):
-            rows = np.flatnonzero((c.floor == fi) & self._present)
+            rows = np.flatnonzero((c.floor == fi) & self.on_plan())
             if not len(rows):
                 continue
-            ecell = exit_cells[self._cells[rows]]
+            ecell = exit_cells[self.cells[rows]]
             for ei in np.unique(ecell[ecell >= 0]):
                 if not self.exit_open[ei]:
                     continue
@@ -273,7 +316,7 @@ class Drill:
 
     def _compact(self) -> None:
         self.crowd.keep(self._present)
-        self._cells = self._cells[self._present]
+        self.cells = self.cells[self._present]
         self._present = np.ones(len(self.crowd), bool)
         self.neighbours.invalidate()
 
@@ -316,7 +359,7 @@ class Drill:
     def _choose_exits(self, *, force: bool = False) -> None:
         """Assigned, nearest or quickest exit for every agent still inside."""
         c = self.crowd
-        rows = np.flatnonzero(self._present)
+        rows = np.flatnonzero(self.on_plan())
         if not len(rows):
             return
         dist = self._distances(rows)

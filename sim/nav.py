@@ -16,12 +16,14 @@ import numpy as np
 import shapely
 import skfmm
 from scipy import ndimage
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import shortest_path
 from shapely.geometry import Polygon
 
 from sim.errors import ScenarioError
-from sim.scenes.model import Exit, Floor, Scene
+from sim.scenes.model import Floor, Scene
 
-__all__ = ["ExitField", "FloorGrid", "Navigation", "build_navigation"]
+__all__ = ["FloorGrid", "Navigation", "build_navigation", "stair_cost"]
 
 WALL_CLEARANCE = 0.6
 """Within this distance of a wall (m) routes are penalised, so paths round corners."""
@@ -58,16 +60,6 @@ class FloorGrid:
         xs = self.x0 + (np.arange(self.nx) + 0.5) * self.cell
         ys = self.y0 + (np.arange(self.ny) + 0.5) * self.cell
         return np.meshgrid(xs, ys)
-
-
-@dataclass(frozen=True, eq=False)
-class ExitField:
-    """Distance to one exit over one floor, and the direction that descends it."""
-
-    distance: np.ndarray
-    """(ny*nx,) float32: route length to the exit, m (wall-penalised); inf if unreachable."""
-    direction: np.ndarray
-    """(ny*nx, 2) float32: unit vector towards the exit (zero where unreachable)."""
 
 
 def _rasterise(floor: Floor, cell: float, openings: tuple[Polygon, ...] = ()) -> FloorGrid:
@@ -162,50 +154,71 @@ def _steepest_neighbour(t: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return out
 
 
-def _exit_field(grid: FloorGrid, ex: Exit, speed: np.ndarray) -> ExitField:
+def _cells_in(grid: FloorGrid, poly: Polygon) -> np.ndarray:
+    """Walkable cells whose centre lies in ``poly`` (or, for a thin strip, that it touches)."""
     gx, gy = grid.centres()
-    inside = shapely.contains_xy(ex.polygon, gx, gy) & grid.walkable
+    inside = shapely.contains_xy(poly, gx, gy) & grid.walkable
     if not inside.any():
-        # A thin exit strip may hold no cell centre: take the cells it touches.
-        c = shapely.get_coordinates(shapely.segmentize(ex.polygon.exterior, grid.cell / 3))
+        rings = shapely.get_exterior_ring(shapely.get_parts(poly))
+        c = shapely.get_coordinates(shapely.segmentize(rings, grid.cell / 3))
         ix = np.clip(((c[:, 0] - grid.x0) / grid.cell).astype(int), 0, grid.nx - 1)
         iy = np.clip(((c[:, 1] - grid.y0) / grid.cell).astype(int), 0, grid.ny - 1)
         inside[iy, ix] = True
         inside &= grid.walkable
-    if not inside.any():
-        raise ScenarioError(f"exit '{ex.id}' covers no walkable cell of its floor")
+    return inside
+
+
+def _travel(grid: FloorGrid, inside: np.ndarray, speed: np.ndarray, what: str) -> np.ndarray:
+    """Route length from the cells ``inside`` over the floor, (ny, nx) float32 (inf: none)."""
     valid = grid.walkable
     phi = np.ma.MaskedArray(np.where(inside, -1.0, 1.0), mask=~valid)
     try:
         t = skfmm.travel_time(phi, speed, dx=grid.cell, order=1)
     except ValueError as exc:  # pragma: no cover - skfmm refuses degenerate inputs
-        raise ScenarioError(f"exit '{ex.id}': fast marching failed ({exc})") from None
+        raise ScenarioError(f"{what}: fast marching failed ({exc})") from None
     reach = ~np.ma.getmaskarray(t) & valid
-    tt = np.where(reach, np.ma.getdata(t), np.inf)
+    tt = np.where(reach, np.ma.getdata(t), np.inf).astype(np.float32)
     tt[inside] = 0.0
-    direction = _downhill(np.where(reach, tt, 0.0), reach, grid.cell)
-    # Inside the exit the field is flat: head deeper into the exit area.
-    iy, ix = np.nonzero(inside)
-    box = (slice(max(iy.min() - 1, 0), iy.max() + 2), slice(max(ix.min() - 1, 0), ix.max() + 2))
-    depth = ndimage.distance_transform_edt(inside[box])
-    sub = direction[box]
-    sub[inside[box]] = _downhill(-depth, inside[box], grid.cell)[inside[box]]
+    return tt
+
+
+def _directions(grid: FloorGrid, t: np.ndarray, exit_cells: np.ndarray | None) -> np.ndarray:
+    """Unit directions down the field ``t`` (ny, nx): (ny*nx, 2) float32.
+
+    Inside the exit's own cells (``exit_cells``) the field is flat: head deeper in.
+    """
+    reach = np.isfinite(t) & grid.walkable
+    direction = _downhill(np.where(reach, t, 0.0), reach, grid.cell)
+    if exit_cells is not None and exit_cells.any():
+        iy, ix = np.nonzero(exit_cells)
+        box = (slice(max(iy.min() - 1, 0), iy.max() + 2),
+               slice(max(ix.min() - 1, 0), ix.max() + 2))
+        depth = ndimage.distance_transform_edt(exit_cells[box])
+        sub = direction[box]
+        sub[exit_cells[box]] = _downhill(-depth, exit_cells[box], grid.cell)[exit_cells[box]]
     direction[~reach] = 0.0
-    return ExitField(
-        distance=tt.astype(np.float32).ravel(),
-        direction=direction.astype(np.float32).reshape(-1, 2),
-    )
+    return direction.reshape(-1, 2)
 
 
 @dataclass(frozen=True, eq=False)
 class Navigation:
-    """The navigation fields of a scene: one raster per floor, one field per exit."""
+    """The navigation fields of a scene: one raster per floor, one field per exit.
+
+    Fields span floors: on a floor without the exit, the route runs over the stairs.
+    Stair ends are numbered ``j = 2 * stair + end`` (end 0: ``Stair.areas[0]``).
+    """
 
     grids: tuple[FloorGrid, ...]
     distance: tuple[np.ndarray, ...]
-    """Per floor, (n_exits, ny*nx) float32 distance to each exit (inf: unreachable)."""
+    """Per floor, (n_exits, ny*nx) float32 route length to each exit, m (inf: unreachable)."""
     direction: tuple[np.ndarray, ...]
     """Per floor, (n_exits, ny*nx, 2) float32 unit directions towards each exit."""
+    speed_factor: tuple[np.ndarray, ...]
+    """Per floor, (ny*nx,) float32 walking speed factor of each cell (speed zones)."""
+    end_cells: tuple[np.ndarray, ...]
+    """Per floor, (ny*nx,) int16 stair end whose area holds the cell, or -1."""
+    via: np.ndarray
+    """(2 * n_stairs, n_exits) float32 route length from boarding stair end j to exit e, m."""
 
 
 _CACHE: dict[str, Navigation] = {}
@@ -215,10 +228,23 @@ def _scene_key(scene: Scene, cell: float) -> str:
     h = hashlib.sha256(f"{cell!r}".encode())
     for f in scene.floors:
         h.update(shapely.to_wkb(f.area))
+        h.update(repr(f.elevation).encode())
+        for z in f.zones:
+            h.update(shapely.to_wkb(z.polygon) + repr(z.factor).encode())
     for e in scene.exits:
         h.update(f"{e.floor}".encode())
         h.update(shapely.to_wkb(e.polygon))
+    for st in scene.stairs:
+        h.update(repr((st.floors, st.length, st.speed_down, st.speed_up)).encode())
+        h.update(shapely.to_wkb(st.areas[0]) + shapely.to_wkb(st.areas[1]))
     return h.hexdigest()
+
+
+def stair_cost(scene: Scene, stair: int, end: int) -> float:
+    """Route length equivalent of walking stair ``stair`` from ``end`` to the other, m."""
+    st = scene.stairs[stair]
+    down = scene.floors[st.floors[end]].elevation >= scene.floors[st.floors[1 - end]].elevation
+    return st.length / (st.speed_down if down else st.speed_up)
 
 
 def build_navigation(scene: Scene, cell: float) -> Navigation:
@@ -226,26 +252,95 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
     key = _scene_key(scene, cell)
     if key in _CACHE:
         return _CACHE[key]
-    grids, dists, dirs = [], [], []
     n_exits = len(scene.exits)
+    ends = [(2 * s + k, st.floors[k], st.areas[k])
+            for s, st in enumerate(scene.stairs) for k in (0, 1)]
+    grids, factors, end_maps = [], [], []
+    exit_t: dict[int, np.ndarray] = {}
+    exit_in: dict[int, np.ndarray] = {}
+    end_t: dict[int, np.ndarray] = {}
     for fi, floor in enumerate(scene.floors):
         grid = _rasterise(floor, cell, tuple(e.polygon for e in scene.exits if e.floor == fi))
-        ncell = grid.nx * grid.ny
-        speed = np.clip(
+        factor = np.ones((grid.ny, grid.nx), np.float32)
+        gx, gy = grid.centres()
+        for z in floor.zones:
+            factor = np.where(shapely.contains_xy(z.polygon, gx, gy),
+                              np.minimum(factor, z.factor), factor)
+        speed = factor * np.clip(
             NEAR_WALL_SPEED + (1 - NEAR_WALL_SPEED) * grid.wall_distance / WALL_CLEARANCE,
             NEAR_WALL_SPEED, 1.0,
         )
-        dist = np.full((n_exits, ncell), np.inf, dtype=np.float32)
-        dirn = np.zeros((n_exits, ncell, 2), dtype=np.float32)
         for ei, ex in enumerate(scene.exits):
             if ex.floor == fi:
-                fld = _exit_field(grid, ex, speed)
-                dist[ei], dirn[ei] = fld.distance, fld.direction
+                inside = _cells_in(grid, ex.polygon)
+                if not inside.any():
+                    raise ScenarioError(f"exit '{ex.id}' covers no walkable cell of its floor")
+                exit_in[ei] = inside
+                exit_t[ei] = _travel(grid, inside, speed, f"exit '{ex.id}'")
+        end_map = np.full(grid.nx * grid.ny, -1, np.int16)
+        for j, f, area in ends:
+            if f == fi:
+                inside = _cells_in(grid, area)
+                if not inside.any():
+                    raise ScenarioError(
+                        f"stair '{scene.stairs[j // 2].id}': its end on floor '{floor.id}' "
+                        "covers no walkable cell")
+                end_map[inside.ravel()] = j
+                end_t[j] = _travel(grid, inside, speed, f"stair '{scene.stairs[j // 2].id}'")
         grids.append(grid)
+        factors.append(factor.ravel())
+        end_maps.append(end_map)
+    via = _stair_routes(scene, grids, exit_t, end_t)
+    dists, dirs = [], []
+    for fi, grid in enumerate(grids):
+        ncell = grid.nx * grid.ny
+        dist = np.full((n_exits, ncell), np.inf, np.float32)
+        dirn = np.zeros((n_exits, ncell, 2), np.float32)
+        for ei in range(n_exits):
+            t = exit_t[ei].copy() if scene.exits[ei].floor == fi else np.full(
+                (grid.ny, grid.nx), np.inf, np.float32)
+            for j, f, _ in ends:
+                if f == fi and np.isfinite(via[j, ei]):
+                    np.minimum(t, end_t[j] + via[j, ei], out=t)
+            dist[ei] = t.ravel()
+            dirn[ei] = _directions(grid, t, exit_in.get(ei) if scene.exits[ei].floor == fi
+                                   else None)
         dists.append(dist)
         dirs.append(dirn)
-    for a in (*dists, *dirs):
+    for a in (*dists, *dirs, *factors, *end_maps, via):
         a.flags.writeable = False
-    nav = Navigation(grids=tuple(grids), distance=tuple(dists), direction=tuple(dirs))
+    nav = Navigation(grids=tuple(grids), distance=tuple(dists), direction=tuple(dirs),
+                     speed_factor=tuple(factors), end_cells=tuple(end_maps), via=via)
     _CACHE[key] = nav
     return nav
+
+
+def _stair_routes(scene: Scene, grids: list[FloorGrid], exit_t: dict[int, np.ndarray],
+                  end_t: dict[int, np.ndarray]) -> np.ndarray:
+    """Shortest route length from boarding each stair end to each exit: (n_ends, n_exits).
+
+    A small graph: boarding end j costs the stair, then from its landing either an exit
+    on that floor or the boarding of another stair end there.
+    """
+    n_ends, n_exits = 2 * len(scene.stairs), len(scene.exits)
+    if n_ends == 0:
+        return np.zeros((0, n_exits), np.float32)
+    n = n_ends + n_exits
+    w = np.full((n, n), np.inf)
+    for s, st in enumerate(scene.stairs):
+        for k in (0, 1):
+            j, land_floor = 2 * s + k, st.floors[1 - k]
+            grid = grids[land_floor]
+            p = st.areas[1 - k].representative_point()
+            cell = int(grid.cells(np.array([[p.x, p.y]]))[0])
+            cost = stair_cost(scene, s, k)
+            for ei, ex in enumerate(scene.exits):
+                if ex.floor == land_floor:
+                    w[j, n_ends + ei] = cost + exit_t[ei].ravel()[cell]
+            for j2 in range(n_ends):
+                s2, k2 = divmod(j2, 2)
+                if scene.stairs[s2].floors[k2] == land_floor and j2 != 2 * s + (1 - k):
+                    w[j, j2] = cost + end_t[j2].ravel()[cell]
+    w[~np.isfinite(w)] = 0.0  # csgraph: zero means no edge
+    dist = shortest_path(csr_matrix(w), method="D", directed=True)
+    return dist[:n_ends, n_ends:].astype(np.float32)

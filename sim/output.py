@@ -71,7 +71,6 @@ class TrajectoryWriter:
     def __init__(self, path: Path, drill: Drill, every: int):
         self.every = every
         self.frame = 0
-        self._elev = np.array([f.elevation for f in drill.scene.floors])
         self._fh: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
         fps = 1.0 / (drill.dt * every)
         self._fh.write(
@@ -85,16 +84,15 @@ class TrajectoryWriter:
         """Write the current state if this step is one to keep."""
         if drill.tick % self.every:
             return
-        c = drill.crowd
-        rows = drill.active()
-        if rows.any():
-            n = int(np.count_nonzero(rows))
+        rows, xyz = drill.positions()
+        if len(rows):
+            n = len(rows)
             self._fh.write(format_rows([
-                _int_field(c.id[rows]),
+                _int_field(drill.crowd.id[rows]),
                 _int_field(np.full(n, self.frame)),
-                _fixed_field(c.pos[rows, 0], 3),
-                _fixed_field(c.pos[rows, 1], 3),
-                _fixed_field(self._elev[c.floor[rows]], 3),
+                _fixed_field(xyz[:, 0], 3),
+                _fixed_field(xyz[:, 1], 3),
+                _fixed_field(xyz[:, 2], 3),
             ]))
         self.frame += 1
 
@@ -132,6 +130,14 @@ def summary(drill: Drill, wall_time: float) -> dict[str, Any]:
             "last_s": round(log.times[-1], 3) if n else None,
         }
     all_out = drill.remaining == 0
+    floors_clear = {}
+    for f, last in zip(scene.floors, drill.floor_last_occupied, strict=True):
+        if np.isnan(last):
+            floors_clear[f.id] = 0.0  # nobody was ever there
+        elif last < drill.time - 1e-9 or all_out:
+            floors_clear[f.id] = round(float(last) + drill.dt, 3)
+        else:
+            floors_clear[f.id] = None  # still occupied when the run stopped
     return {
         "scenario": drill.scenario.name,
         "seed": drill.seed,
@@ -141,6 +147,7 @@ def summary(drill: Drill, wall_time: float) -> dict[str, Any]:
         if all_out and drill.total else None,
         "exits": exits,
         "measures": measures,
+        "floors_clear_s": floors_clear,
         "sim_time_s": round(drill.time, 3),
         "wall_time_s": round(wall_time, 3),
         "dt_s": drill.dt,

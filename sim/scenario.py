@@ -7,17 +7,21 @@ field (``groups[0].count``) and what is wrong. The format is documented in
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from shapely.geometry import LineString, Polygon
 
 from sim.errors import ScenarioError
-from sim.scenes.model import Exit, Floor, Measure, Scene
+from sim.scenes.model import STAIR_KINDS, Exit, Floor, Measure, Scene, SpeedZone, Stair
+
+if TYPE_CHECKING:
+    from sim.scenes.builtin import Built
 
 __all__ = [
     "ASSETS",
@@ -40,6 +44,7 @@ EXIT_CHOICES = ("assigned", "nearest", "quickest")
 MAX_COORDINATE = 1.0e5
 """Largest coordinate accepted, m: a building, a campus or a mine, not a continent."""
 EVENT_ACTIONS = ("close_exit", "open_exit")
+EXIT_KINDS = ("exit", "refuge")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -281,7 +286,7 @@ def _valid_polygon(pts: list[tuple[float, float]], t: _Table, key: str) -> Polyg
 
 # --------------------------------------------------------------------------- the document
 
-_TOP_KEYS_SCENE = ("floors", "exits", "measure")
+_TOP_KEYS_SCENE = ("floors", "exits", "stairs")
 
 
 def parse(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
@@ -296,20 +301,29 @@ def parse(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
         )
     name = top.string("name")
     top.raw("description", "")
-    settings = _settings(top.table("simulation", {}))
+    sim_table = top.table("simulation", {})
+    settings = _settings(sim_table, Settings().max_time)
     model = _model(top.table("model", {}))
+    built = None
     if top.has("scene"):
         scene_name = top.string("scene")
         params = top.table("scene_params", {})
         for key in _TOP_KEYS_SCENE:
             if top.has(key):
                 top.fail(f"cannot be given together with scene = '{scene_name}'", key)
-        scene = _builtin_scene(scene_name, params, top)
+        built = _builtin_scene(scene_name, params, top)
+        scene = dataclasses.replace(built.scene, name=name,
+                                    measures=_measures(top, built.scene.floors))
     else:
         scene = _scene(name, top)
+    if built is not None and not sim_table.has("max_time"):
+        settings = dataclasses.replace(settings, max_time=built.max_time)
     groups = tuple(
         _group(i, t, scene, settings) for i, t in enumerate(top.tables("groups"))
     )
+    if not groups and built is not None:
+        groups = tuple(dataclasses.replace(g, exit_choice=settings.exit_choice)
+                       if g.exit is None else g for g in built.groups)
     if not groups:
         top.fail("a scenario needs at least one [[groups]] entry", "groups")
     ids = [g.id for g in groups]
@@ -327,11 +341,11 @@ def parse(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
     )
 
 
-def _settings(t: _Table) -> Settings:
+def _settings(t: _Table, max_time: float) -> Settings:
     d = Settings()
     s = Settings(
         dt=t.number("dt", d.dt, lo=0.001, hi=0.1),
-        max_time=t.number("max_time", d.max_time, lo=0, lo_open=True),
+        max_time=t.number("max_time", max_time, lo=0, lo_open=True),
         seed=t.integer("seed", d.seed, lo=0),
         cell_size=t.number("cell_size", d.cell_size, lo=0.02, hi=0.2),
         exit_choice=t.choice("exit_choice", ("nearest", "quickest"), d.exit_choice),
@@ -354,11 +368,11 @@ def _model(t: _Table) -> ModelParams:
     return m
 
 
-def _builtin_scene(name: str, params: _Table, top: _Table) -> Scene:
+def _builtin_scene(name: str, params: _Table, top: _Table) -> Built:
     from sim.scenes import builtin
 
     try:
-        build = builtin.BUILDERS[name]
+        build = builtin.builders()[name]
     except KeyError:
         known = ", ".join(sorted(builtin.BUILDERS)) or "none yet"
         top.fail(f"unknown built-in scene '{name}' (known: {known})", "scene")
@@ -367,7 +381,7 @@ def _builtin_scene(name: str, params: _Table, top: _Table) -> Scene:
     try:
         return build(**kwargs)
     except TypeError as exc:
-        params.fail(str(exc))
+        params.fail(f"{exc}".replace(f"{build.__name__}() ", ""))
     except ScenarioError as exc:
         raise ScenarioError(
             exc.reason, source=top.source, field=f"scene_params.{exc.field}"
@@ -404,9 +418,17 @@ def _scene(name: str, top: _Table) -> Scene:
         for j in range(len(raw)):
             sub = _Table({"p": raw[j]}, t.at(f"obstacles[{j}]"), t.source)
             obstacles.append(_valid_polygon(sub.points("p", 3), sub, None))  # type: ignore[arg-type]
+        zones = []
+        for zt in t.tables("zones"):
+            zones.append(SpeedZone(
+                polygon=zt.polygon("polygon"),
+                factor=zt.number("factor", lo=0.05, hi=1.0),
+                reason=zt.string("reason", "slow"),
+            ))
+            zt.done()
         floor = Floor(
             id=t.string("id"), elevation=t.number("elevation", 0.0), walkable=walkable,
-            obstacles=tuple(obstacles),
+            obstacles=tuple(obstacles), zones=tuple(zones),
         )
         if floor.area.is_empty or floor.area.area <= 0:
             t.fail("the obstacles cover the whole walkable area", "obstacles")
@@ -432,12 +454,20 @@ def _scene(name: str, top: _Table) -> Scene:
         sides = [math.dist(xy[k], xy[(k + 1) % 4]) for k in range(2)]
         width = t.number("width", max(sides), lo=0, lo_open=True)
         exits.append(Exit(id=eid, floor=fi, polygon=poly, width=width,
-                          open=t.boolean("open", True)))
+                          open=t.boolean("open", True),
+                          kind=t.choice("kind", EXIT_KINDS, "exit")))
         t.done()
     if not exits:
         top.fail("a scenario needs at least one [[exits]] entry", "exits")
     _no_duplicates([e.id for e in exits], top, "exits")
 
+    stairs = [_stair(t, floors) for t in top.tables("stairs")]
+    _no_duplicates([st.id for st in stairs], top, "stairs")
+    return Scene(name=name, floors=tuple(floors), exits=tuple(exits),
+                 measures=_measures(top, floors), stairs=tuple(stairs))
+
+
+def _measures(top: _Table, floors: tuple[Floor, ...] | list[Floor]) -> tuple[Measure, ...]:
     measures: list[Measure] = []
     for t in top.tables("measure"):
         mid = t.string("id")
@@ -448,7 +478,34 @@ def _scene(name: str, top: _Table) -> Scene:
         measures.append(Measure(id=mid, floor=fi, line=line))
         t.done()
     _no_duplicates([m.id for m in measures], top, "measure")
-    return Scene(name=name, floors=tuple(floors), exits=tuple(exits), measures=tuple(measures))
+    return tuple(measures)
+
+
+def _stair(t: _Table, floors: list[Floor]) -> Stair:
+    ends = []
+    for key in ("from", "to"):
+        et = t.table(key)
+        fi = _floor_ref(et, floors)
+        area = et.polygon("area")
+        inside = shapely.intersection(area, floors[fi].area).area
+        if inside < 0.99 * area.area:
+            et.fail(f"stair end lies outside the walkable area of floor '{floors[fi].id}' "
+                    f"({area.area - inside:.2f} m² outside)", "area")
+        et.done()
+        ends.append((fi, area))
+    if ends[0][0] == ends[1][0]:
+        t.fail("a stair must link two different floors", "to.floor")
+    kind = t.choice("kind", STAIR_KINDS, "stair")
+    d = Stair(id="", floors=(0, 1), areas=(ends[0][1], ends[1][1]), length=1, width=1)
+    st = Stair(
+        id=t.string("id"), floors=(ends[0][0], ends[1][0]), areas=(ends[0][1], ends[1][1]),
+        length=t.number("length", lo=0.5, hi=5000), width=t.number("width", lo=0.5, hi=20),
+        kind=kind,
+        speed_down=t.number("speed_down", d.speed_down, lo=0.05, hi=1.5),
+        speed_up=t.number("speed_up", d.speed_up, lo=0.05, hi=1.5),
+    )
+    t.done()
+    return st
 
 
 def _group(i: int, t: _Table, scene: Scene, settings: Settings) -> Group:

@@ -20,7 +20,8 @@ def test_run_builtin_scenario_writes_summary_trajectories_and_events(tmp_path: P
     lines = (tmp_path / "trajectories.txt").read_text().splitlines()
     assert lines[0] == "#framerate: 10"
     events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
-    assert [e["type"] for e in events] == ["run_started", "evacuated", "run_ended"]
+    assert [e["type"] for e in events] == ["run_started", "evacuated", "floor_clear", "run_ended"]
+    assert summary["floors_clear_s"] == {"G": summary["evacuation_time_s"]}
 
 
 def test_bad_scenario_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:

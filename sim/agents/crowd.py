@@ -17,6 +17,8 @@ class State(IntEnum):
     """Pre-movement: has not started to evacuate yet."""
     MOVING = 1
     EVACUATED = 2
+    ON_STAIRS = 3
+    """Walking a stair: off both floors' plans until it lands at the other end."""
 
 
 class Choice(IntEnum):
@@ -61,6 +63,10 @@ class Crowd:
     """(n,) float64 current walking speed, m/s."""
     group: np.ndarray
     """(n,) int16 index of the group the agent was placed by."""
+    stair_end: np.ndarray
+    """(n,) int16 stair end boarded (``2 * stair + end``) while on a stair, else -1."""
+    stair_times: np.ndarray
+    """(n, 2) float64 time the agent boarded its stair and the time it will land, s."""
 
     def __len__(self) -> int:
         return len(self.id)

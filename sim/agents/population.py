@@ -10,14 +10,14 @@ from sim.agents.crowd import Choice, Crowd, State
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
 
-__all__ = ["populate"]
+__all__ = ["lattice", "populate"]
 
 GAP = 0.01
 """Clearance between neighbouring agents at placement, m."""
 _CHOICE = {"assigned": Choice.ASSIGNED, "nearest": Choice.NEAREST, "quickest": Choice.QUICKEST}
 
 
-def _lattice(region: shapely.Geometry, spacing: float, rng: np.random.Generator) -> np.ndarray:
+def lattice(region: shapely.Geometry, spacing: float, rng: np.random.Generator) -> np.ndarray:
     """Points of a randomly shifted hexagonal lattice inside ``region``: (m, 2), m."""
     minx, miny, maxx, maxy = region.bounds
     dy = spacing * np.sqrt(3) / 2
@@ -39,7 +39,7 @@ def populate(scenario: Scenario, rng: np.random.Generator) -> Crowd:
     placed: list[tuple[int, np.ndarray, np.ndarray]] = []  # (floor, positions, radii)
     for gi, g in enumerate(scenario.groups):
         region = shapely.intersection(g.area, scene.floors[g.floor].area).buffer(-g.radius)
-        pts = _lattice(region, 2 * g.radius + GAP, rng) if not region.is_empty else np.zeros((0, 2))
+        pts = lattice(region, 2 * g.radius + GAP, rng) if not region.is_empty else np.zeros((0, 2))
         others = [(p, r) for f, p, r in placed if f == g.floor and len(p)]
         if others and len(pts):
             op = np.concatenate([p for p, _ in others])
@@ -79,5 +79,7 @@ def populate(scenario: Scenario, rng: np.random.Generator) -> Crowd:
         target=np.full(n, -1, np.int16),
         heading=np.zeros((n, 2)),
         speed=np.zeros(n),
+        stair_end=np.full(n, -1, np.int16),
+        stair_times=np.zeros((n, 2)),
         **arrays,
     )

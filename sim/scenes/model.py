@@ -9,7 +9,20 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Polygon
 
-__all__ = ["Exit", "Floor", "Measure", "Scene"]
+__all__ = ["STAIR_KINDS", "Exit", "Floor", "Measure", "Scene", "SpeedZone", "Stair"]
+
+STAIR_KINDS = ("stair", "escalator", "incline")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeedZone:
+    """Part of a floor where people walk slower (a slope, smoke, water), by a factor."""
+
+    polygon: Polygon
+    factor: float
+    """Walking speed there as a fraction of the flat, clear-air speed (0 < factor <= 1)."""
+    reason: str = "slow"
+    """What slows people down: "slope", "smoke", "water", ... (for reports and rendering)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,6 +36,8 @@ class Floor:
     """Outer outline of the walkable area, m."""
     obstacles: tuple[Polygon, ...] = ()
     """Walls, columns and other holes in the walkable area, m."""
+    zones: tuple[SpeedZone, ...] = ()
+    """Areas of reduced walking speed."""
 
     @cached_property
     def area(self) -> Polygon:
@@ -62,6 +77,33 @@ class Exit:
     """Width of the door that feeds the exit, m; used to estimate its queue."""
     open: bool = True
     """Whether the exit is open when the run starts."""
+    kind: str = "exit"
+    """"exit" (to the outside) or "refuge" (a place of safety inside, e.g. 避难硐室)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stair:
+    """A flight (or chain of flights) linking an area on one floor to an area on another.
+
+    Agents that step into either end area walk it at a reduced speed and come out in the
+    other end area; its width caps how many can enter per second, the rest queue.
+    """
+
+    id: str
+    floors: tuple[int, int]
+    """Floor index of each end."""
+    areas: tuple[Polygon, Polygon]
+    """The area of each end: stepping into it (centre inside) boards the stair, m."""
+    length: float
+    """Walking length along the stair, landings included, m."""
+    width: float
+    """Clear width, m."""
+    kind: str = "stair"
+    """"stair", "escalator" (stopped, walked as a stair) or "incline" (a sloping roadway)."""
+    speed_down: float = 0.75
+    """Speed going down as a fraction of flat speed (SFPE: k = 1.05 on stairs vs 1.40 flat)."""
+    speed_up: float = 0.5
+    """Speed going up as a fraction of flat speed."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +123,7 @@ class Scene:
     floors: tuple[Floor, ...]
     exits: tuple[Exit, ...]
     measures: tuple[Measure, ...] = field(default=())
+    stairs: tuple[Stair, ...] = field(default=())
 
     def floor_index(self, floor_id: str) -> int:
         """Index of the floor called ``floor_id``; raises KeyError if there is none."""
