@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tools.cli import main
 
 
@@ -41,3 +43,21 @@ def test_unknown_scenario_name_lists_builtins(tmp_path: Path, capsys) -> None:  
     assert main(["run", "no-such-place", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "no-such-place" in err and "office" in err
+
+
+def test_export_writes_a_glb_with_named_floors_exits_and_stairs(tmp_path: Path) -> None:
+    trimesh = __import__("trimesh")
+    out = tmp_path / "scene.glb"
+    assert main(["export", "two_storey", "--out", str(out)]) == 0
+    scene = trimesh.load(out)
+    names = set(scene.graph.nodes_geometry)
+    assert {"floor:G", "floor:1F", "walls:G", "walls:1F", "exit:West", "exit:East",
+            "stair:S1"} <= names
+    lo, hi = scene.bounds
+    assert hi[1] == pytest.approx(7.0, abs=0.01)  # y is up: 1F at 3.5 m plus a 3.5 m storey
+    assert lo[1] < 0.0 < hi[1]
+
+
+def test_export_refuses_a_path_that_is_not_glb(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    assert main(["export", "office", "--out", str(tmp_path / "x.obj")]) == 2
+    assert ".glb" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The ``drill`` command: ``drill run SCENARIO --out DIR [--seed N]``.
+"""The ``drill`` command: ``drill run SCENARIO --out DIR [--seed N]``, ``drill export``.
 
 Errors in what the user gave (scenario files, arguments) print one line naming the file,
 field and problem, and exit with status 2; never a traceback.
@@ -37,6 +37,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from sim.scenario import load
+    from sim.scenes.export import export_glb
+
+    if not str(args.out).lower().endswith(".glb"):
+        raise ScenarioError(f"--out: '{args.out}' must end in .glb")
+    scene = load(args.scene).scene
+    path = export_glb(scene, args.out)
+    nodes = len(scene.floors) * 2 + len(scene.exits) + len(scene.stairs)
+    print(f"wrote {path} ({path.stat().st_size} bytes): {len(scene.floors)} floors, "
+          f"{len(scene.exits)} exits, {len(scene.stairs)} stairs, ~{nodes} nodes")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drill", description="Evacuation-drill backend.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -46,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_cmd_run)
+    x = sub.add_parser("export", help="write a scene as glTF binary (.glb) for 3D/VR clients")
+    x.add_argument("scene", help="a built-in scene or scenario name, or a .toml path")
+    x.add_argument("--out", required=True, help="the .glb file to write")
+    x.set_defaults(func=_cmd_export)
     return p
 
 

@@ -1,0 +1,124 @@
+"""Writing a scene as glTF binary (GLB) for workstations and VR clients, via trimesh.
+
+Each floor becomes a node ``floor:<id>`` (a 0.2 m slab), its walls ``walls:<id>`` (the outline
+and the obstacles extruded to the storey height), each exit ``exit:<id>`` (a green pad), each
+stair ``stair:<id>`` (a ramp between its two end areas) and each slow zone
+``zone:<floor>:<n>``. Coordinates are metres; the file is y-up as glTF requires (scene x → x,
+scene y → -z, scene z → y).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+
+from sim.errors import ScenarioError
+from sim.scenes.model import Scene
+
+__all__ = ["DEFAULT_STOREY", "WALL_THICKNESS", "scene_to_trimesh", "export_glb"]
+
+DEFAULT_STOREY = 3.5
+"""Wall height when a floor has no floor above it, m."""
+WALL_THICKNESS = 0.2
+"""Thickness given to outline walls, m."""
+SLAB = 0.2
+"""Floor slab thickness, m."""
+COLOURS = {
+    "floor": (200, 200, 200, 255),
+    "walls": (150, 150, 160, 255),
+    "exit": (40, 200, 80, 255),
+    "refuge": (40, 160, 220, 255),
+    "stair": (230, 150, 40, 255),
+    "zone": (200, 60, 60, 120),
+}
+
+
+def _extrude(poly: shapely.Geometry, z0: float, height: float, colour: tuple) -> list:
+    import trimesh
+
+    meshes = []
+    for part in shapely.get_parts(poly):
+        if not isinstance(part, Polygon) or part.area < 1e-9:
+            continue
+        m = trimesh.creation.extrude_polygon(part, height)
+        m.apply_translation((0.0, 0.0, z0))
+        m.visual.face_colors = colour
+        meshes.append(m)
+    return meshes
+
+
+def _merge(meshes: list):  # noqa: ANN202 - trimesh is imported lazily
+    import trimesh
+
+    return trimesh.util.concatenate(meshes) if meshes else None
+
+
+def scene_to_trimesh(scene: Scene):  # noqa: ANN201 - returns trimesh.Scene
+    """The scene as a ``trimesh.Scene`` with one named node per floor, wall set, exit, stair."""
+    import trimesh
+
+    out = trimesh.Scene()
+    elevations = sorted({f.elevation for f in scene.floors})
+
+    def storey(z: float) -> float:
+        above = [e for e in elevations if e > z + 1e-6]
+        return (above[0] - z) if above else DEFAULT_STOREY
+
+    def add(name: str, mesh) -> None:  # noqa: ANN001
+        if mesh is not None:
+            out.add_geometry(mesh, node_name=name, geom_name=name)
+
+    for fi, f in enumerate(scene.floors):
+        z, h = f.elevation, storey(f.elevation)
+        add(f"floor:{f.id}", _merge(_extrude(f.area, z - SLAB, SLAB, COLOURS["floor"])))
+        openings = [e.polygon for e in scene.exits if e.floor == fi]
+        outline = shapely.difference(f.walkable.exterior, shapely.union_all(openings)) \
+            if openings else f.walkable.exterior
+        ring_walls = shapely.buffer(outline, WALL_THICKNESS / 2, cap_style="flat")
+        walls = shapely.union_all([ring_walls, *f.obstacles])
+        add(f"walls:{f.id}", _merge(_extrude(walls, z, h, COLOURS["walls"])))
+        for n, zone in enumerate(f.zones):
+            add(f"zone:{f.id}:{n}", _merge(_extrude(zone.polygon, z, 0.05, COLOURS["zone"])))
+    for e in scene.exits:
+        z = scene.floors[e.floor].elevation
+        add(f"exit:{e.id}", _merge(_extrude(e.polygon, z, 0.05, COLOURS[e.kind])))
+    for st in scene.stairs:
+        add(f"stair:{st.id}", _stair_mesh(scene, st))
+    # glTF is y-up.
+    out.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, (1, 0, 0)))
+    return out
+
+
+def _stair_mesh(scene: Scene, st):  # noqa: ANN001, ANN202
+    """A ramp of the stair's width from one end area's centre to the other's."""
+    import trimesh
+
+    (a, b), (za, zb) = ([p.centroid for p in st.areas],
+                        [scene.floors[f].elevation for f in st.floors])
+    pa, pb = np.array([a.x, a.y, za]), np.array([b.x, b.y, zb])
+    axis = pb - pa
+    length = float(np.linalg.norm(axis))
+    if length < 1e-6:
+        return None
+    ramp = trimesh.creation.box(extents=(length, st.width, 0.15))
+    direction = axis / length
+    rot = trimesh.geometry.align_vectors((1.0, 0.0, 0.0), direction)
+    ramp.apply_transform(rot)
+    ramp.apply_translation((pa + pb) / 2)
+    ramp.visual.face_colors = COLOURS["stair"]
+    return ramp
+
+
+def export_glb(scene: Scene, path: str | Path) -> Path:
+    """Write ``scene`` to ``path`` as GLB; returns the path."""
+    try:
+        import trimesh  # noqa: F401
+    except ImportError:
+        raise ScenarioError("exporting needs trimesh: pip install 'evacdrill[export]'") from None
+    path = Path(path)
+    data = scene_to_trimesh(scene).export(file_type="glb")
+    path.write_bytes(data)
+    return path
