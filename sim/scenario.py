@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 from shapely.geometry import LineString, Polygon
 
@@ -201,8 +202,8 @@ class _Table:
         lo_open: bool = False,
     ) -> float:
         v = self.raw(key, default)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-            self.fail(f"must be a number, got {_kind(v)}", key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not _finite(v):
+            self.fail(f"must be a finite number, got {_kind(v)}", key)
         if lo is not None and (v < lo or (lo_open and v == lo)):
             self.fail(f"must be {'>' if lo_open else '>='} {lo:g}, got {v:g}", key)
         if hi is not None and v > hi:
@@ -244,7 +245,7 @@ class _Table:
             isinstance(p, list)
             and len(p) == 2
             and all(isinstance(c, int | float) and not isinstance(c, bool) for c in p)
-            and all(math.isfinite(c) for c in p)
+            and all(_finite(c) for c in p)
             for p in v
         )
         if not ok:
@@ -264,6 +265,13 @@ class _Table:
             self.fail(f"unknown key '{unknown[0]}'", unknown[0])
 
 
+def _finite(v: float) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def _kind(v: Any) -> str:
     if isinstance(v, str):
         return f"'{v}'"
@@ -273,6 +281,10 @@ def _kind(v: Any) -> str:
 
 
 def _valid_polygon(pts: list[tuple[float, float]], t: _Table, key: str) -> Polygon:
+    rel = np.asarray(pts) - pts[0]
+    ref = rel[np.argmax(np.hypot(rel[:, 0], rel[:, 1]))]
+    if np.all(np.abs(rel[:, 0] * ref[1] - rel[:, 1] * ref[0]) < 1e-12):
+        t.fail("polygon has no area: its points lie on one line", key)
     poly = Polygon(pts)
     if not poly.is_valid:
         reason = shapely.is_valid_reason(poly)
