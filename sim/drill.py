@@ -53,7 +53,10 @@ class Drill:
         self.dt = scenario.settings.dt
         self.seed = scenario.settings.seed if seed is None else seed
         self.rng = np.random.default_rng(self.seed)
-        self.nav: Navigation = build_navigation(self.scene, scenario.settings.cell_size)
+        try:
+            self.nav: Navigation = build_navigation(self.scene, scenario.settings.cell_size)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.reason, source=scenario.source, field=exc.field) from None
         self.crowd: Crowd = populate(scenario, self.rng)
         vmax = float(self.crowd.v0.max(initial=1.0))
         rmax = float(self.crowd.radius.max(initial=0.2))

@@ -274,7 +274,8 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
             if ex.floor == fi:
                 inside = _cells_in(grid, ex.polygon)
                 if not inside.any():
-                    raise ScenarioError(f"exit '{ex.id}' covers no walkable cell of its floor")
+                    raise ScenarioError(f"exit '{ex.id}' covers no walkable cell of its floor "
+                                        f"at cell size {cell} m", field=f"exits[{ei}].polygon")
                 exit_in[ei] = inside
                 exit_t[ei] = _travel(grid, inside, speed, f"exit '{ex.id}'")
         end_map = np.full(grid.nx * grid.ny, -1, np.int16)
@@ -284,7 +285,8 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
                 if not inside.any():
                     raise ScenarioError(
                         f"stair '{scene.stairs[j // 2].id}': its end on floor '{floor.id}' "
-                        "covers no walkable cell")
+                        f"covers no walkable cell at cell size {cell} m",
+                        field=f"stairs[{j // 2}].{('from', 'to')[j % 2]}.area")
                 end_map[inside.ravel()] = j
                 end_t[j] = _travel(grid, inside, speed, f"stair '{scene.stairs[j // 2].id}'")
         grids.append(grid)

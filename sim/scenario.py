@@ -395,9 +395,8 @@ def _builtin_scene(name: str, params: _Table, top: _Table) -> Built:
     except TypeError as exc:
         params.fail(f"{exc}".replace(f"{build.__name__}() ", ""))
     except ScenarioError as exc:
-        raise ScenarioError(
-            exc.reason, source=top.source, field=f"scene_params.{exc.field}"
-        ) from None
+        field = f"scene_params.{exc.field}" if exc.field else "scene_params"
+        raise ScenarioError(exc.reason, source=top.source, field=field) from None
 
 
 def _no_duplicates(ids: list[str], t: _Table, key: str) -> None:

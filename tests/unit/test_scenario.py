@@ -61,11 +61,11 @@ BOW_TIE = [[0, 0], [2, 2], [2, 0], [0, 2]]
 # --------------------------------------------------------------------------- valid files
 
 
-def test_docs_have_two_complete_examples() -> None:
-    assert sorted(EXAMPLES) == ["Example 1", "Example 2"]
+def test_docs_have_three_complete_examples() -> None:
+    assert sorted(EXAMPLES) == ["Example 1", "Example 2", "Example 3"]
 
 
-@pytest.mark.parametrize("name", ["Example 1", "Example 2"])
+@pytest.mark.parametrize("name", ["Example 1", "Example 2", "Example 3"])
 def test_documented_example_loads_from_file_and_populates(name: str, tmp_path: Path) -> None:
     path = tmp_path / "example.toml"
     path.write_text(EXAMPLES[name], encoding="utf-8")
@@ -556,7 +556,8 @@ _VALUES = st.recursive(
                                                                 max_size=3),
     max_leaves=10,
 ).map(copy.deepcopy)  # never share (and later mutate) the constants above
-_BASES = [corridor(), _example("Example 1"), _example("Example 2"), _minimal()]
+_BASES = [corridor(), _example("Example 1"), _example("Example 2"), _example("Example 3"),
+          _minimal()]
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
