@@ -8,6 +8,7 @@ field (``groups[0].count``) and what is wrong. The format is documented in
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -390,6 +391,11 @@ def _builtin_scene(name: str, params: _Table, top: _Table) -> Built:
         top.fail(f"unknown built-in scene '{name}' (known: {known})", "scene")
     kwargs = dict(params.data)
     params.used.update(kwargs)
+    known_params = list(inspect.signature(build).parameters)
+    for key in kwargs:
+        if key not in known_params:
+            params.fail(f"unknown parameter '{key}' of scene '{name}' "
+                        f"(known: {', '.join(known_params)})", key)
     try:
         return build(**kwargs)
     except TypeError as exc:

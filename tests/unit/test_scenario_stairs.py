@@ -493,7 +493,8 @@ def test_scene_without_simulation_table_uses_default_settings_but_scene_max_time
 
 @pytest.mark.parametrize(
     ("params", "field", "reason"),
-    [({"colour": "red"}, "scene_params", "got an unexpected keyword argument 'colour'"),
+    [({"colour": "red"}, "scene_params.colour",
+      "unknown parameter 'colour' of scene 'test_box' (known: length)"),
      ({"length": 2}, "scene_params.length", "must be >= 5, got 2")],
 )
 def test_scene_parameter_errors_name_scene_params(
