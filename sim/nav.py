@@ -126,28 +126,30 @@ def _downhill(t: np.ndarray, valid: np.ndarray, cell: float) -> np.ndarray:
     out[~ok] = 0.0
     # On ridges and saddles (e.g. midway between two doors) central differences cancel and
     # an agent would dither there; head for the steepest lower neighbour instead.
-    flat = valid & (norm < 0.5 * cell)
-    if flat.any():
-        steep = _steepest_neighbour(t, valid)
-        use = flat & (np.abs(steep).sum(axis=-1) > 0)
-        out[use] = steep[use]
+    flat = np.flatnonzero(valid & (norm < 0.5 * cell))
+    if len(flat):
+        steep = _steepest_neighbour(t, valid, flat)
+        use = np.abs(steep).sum(axis=-1) > 0
+        out.reshape(-1, 2)[flat[use]] = steep[use]
     return out
 
 
-def _steepest_neighbour(t: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Unit vector to the 8-neighbour with the steepest descent of t (zero if none lower)."""
+def _steepest_neighbour(t: np.ndarray, valid: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Unit vectors from ``cells`` (flat indices) to their 8-neighbour of steepest descent of
+    t: (len(cells), 2) float32, zero where no neighbour is lower."""
     ny, nx = t.shape
-    tv = np.where(valid, t, np.inf).astype(np.float32)
-    pad = np.pad(tv, 1, constant_values=np.inf)
-    best = np.zeros_like(tv)
-    out = np.zeros((ny, nx, 2), np.float32)
+    pad = np.pad(np.where(valid, t, np.inf).astype(np.float32), 1, constant_values=np.inf)
+    iy, ix = np.divmod(cells, nx)
+    here = pad[iy + 1, ix + 1]
+    best = np.zeros(len(cells), np.float32)
+    out = np.zeros((len(cells), 2), np.float32)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
             if dx == dy == 0:
                 continue
             length = np.hypot(dx, dy)
             with np.errstate(invalid="ignore"):
-                slope = (tv - pad[1 + dy:1 + dy + ny, 1 + dx:1 + dx + nx]) / length
+                slope = (here - pad[iy + 1 + dy, ix + 1 + dx]) / length
             better = slope > best
             best[better] = slope[better]
             out[better] = (dx / length, dy / length)
