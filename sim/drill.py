@@ -81,6 +81,7 @@ class Drill:
         self._present = np.ones(self.total, bool)
         self.cells = self._locate()
         """(n,) raster cell of every crowd row on its floor's grid."""
+        self._from, self._from_cells = self.crowd.pos, self.cells
         self.stairs = StairTraffic(self)
         self.floor_last_occupied = np.full(len(self.scene.floors), np.nan)
         """Per floor, the last time anyone stood on it (not on a stair), s."""
@@ -233,6 +234,8 @@ class Drill:
         self._count_crossings(c.pos, new)
         c.heading = np.where(moving[:, None], e, c.heading)
         c.speed = np.where(plan, np.linalg.norm(new - c.pos, axis=1) / self.dt, c.speed)
+        self._from = c.pos
+        self._from_cells = self.cells
         c.pos = np.where(plan[:, None], new, c.pos)
         self.cells = self._locate()
 
@@ -297,11 +300,14 @@ class Drill:
             if not len(rows):
                 continue
             ecell = exit_cells[self.cells[rows]]
-            for ei in np.unique(ecell[ecell >= 0]):
+            before = exit_cells[self._from_cells[rows]]
+            for ei in np.unique(np.concatenate([ecell[ecell >= 0], before[before >= 0]])):
                 if not self.exit_open[ei]:
                     continue
-                r = rows[ecell == ei]
-                inside = shapely.contains_xy(self.scene.exits[ei].polygon, c.pos[r, 0], c.pos[r, 1])
+                r = rows[(ecell == ei) | (before == ei)]
+                # The move, not just its end, counts: a fast step may cross a thin exit strip.
+                moves = shapely.linestrings(np.stack([self._from[r], c.pos[r]], axis=1))
+                inside = shapely.intersects(self.scene.exits[ei].polygon, moves)
                 gone = r[inside]
                 if not len(gone):
                     continue
@@ -320,6 +326,7 @@ class Drill:
     def _compact(self) -> None:
         self.crowd.keep(self._present)
         self.cells = self.cells[self._present]
+        self._from, self._from_cells = self.crowd.pos, self.cells
         self._present = np.ones(len(self.crowd), bool)
         self.neighbours.invalidate()
 

@@ -215,3 +215,12 @@ def test_everyone_leaves_the_benchmark_room_through_many_door_leaves(n: int) -> 
         drill.step()
     assert drill.remaining == 0
     assert drill.time < 60.0
+
+
+def test_a_fast_agent_cannot_step_over_a_thin_exit_strip() -> None:
+    """An exit 5 cm deep at the end of a corridor; steps of 12.5 cm must not skip it."""
+    doc = corridor(speed={"mean": 2.5, "sd": 0.0, "min": 0.3, "max": 2.5})
+    doc["exits"][0]["polygon"] = [[39.95, 0], [40, 0], [40, 2], [39.95, 2]]
+    drill = run_to_end(doc)
+    assert drill.evacuated == 1
+    assert drill.exit_time[0] < 20.0
