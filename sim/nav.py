@@ -23,7 +23,7 @@ from shapely.geometry import Polygon
 from sim.errors import ScenarioError
 from sim.scenes.model import Floor, Scene
 
-__all__ = ["FloorGrid", "Navigation", "build_navigation", "stair_cost"]
+__all__ = ["FloorGrid", "Navigation", "build_navigation", "clear_cache", "stair_cost"]
 
 WALL_CLEARANCE = 0.6
 """Within this distance of a wall (m) routes are penalised, so paths round corners."""
@@ -224,6 +224,11 @@ class Navigation:
 
 
 _CACHE: dict[str, Navigation] = {}
+
+
+def clear_cache() -> None:
+    """Forget every cached navigation (for benchmarks that time their construction)."""
+    _CACHE.clear()
 
 
 def _scene_key(scene: Scene, cell: float) -> str:

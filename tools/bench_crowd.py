@@ -7,6 +7,7 @@ engine's defaults: JuPedSim's repulsion parameters, time gap 0.5 s), and each ag
 for its nearest door. Prints one ``name value unit`` line per figure.
 
     python tools/bench_crowd.py [--sizes 1000 10000 50000 100000] [--jps-budget 900]
+                                [--repeat 3]
 
 JuPedSim (PyPI ``jupedsim``, the ``bench`` extra) runs at its default dt = 0.01 s; a JuPedSim
 run that would exceed ``--jps-budget`` seconds of wall time is stopped and its figures are
@@ -29,6 +30,7 @@ from shapely.geometry import MultiPolygon, Polygon, box
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sim.drill import Drill  # noqa: E402
+from sim.nav import clear_cache  # noqa: E402
 from sim.scenario import Group, Scenario, Settings  # noqa: E402
 from sim.scenes.model import Exit, Floor, Scene  # noqa: E402
 
@@ -135,52 +137,74 @@ def run_jps(scen: Scenario, doors: list[Polygon], pos: np.ndarray, v0: np.ndarra
     }
 
 
+def report(n: int, rep: str, ours: dict, jr: dict | None) -> float | None:
+    """Print the figures of one run pair; returns the wall-time speedup if JuPedSim finished."""
+    tag = f"n={n}{rep}"
+    per_005 = ours["ms_per_step"] * 0.05 / ours["dt"]
+    full_005 = ours["ms_per_step_full"] * 0.05 / ours["dt"]
+    print(f"ours_ms_per_step {ours['ms_per_step']:.2f} ms {tag} dt={ours['dt']}")
+    print(f"ours_ms_per_0.05s_sim {per_005:.2f} ms {tag} (mean over the whole evacuation)")
+    print(f"ours_ms_per_0.05s_sim_all_present {full_005:.2f} ms {tag} (first second)")
+    print(f"ours_agent_steps_per_s {ours['agent_steps_per_s']:.4g} 1/s {tag}")
+    print(f"ours_setup {ours['setup_s']:.2f} s {tag}")
+    print(f"ours_wall {ours['wall_s']:.2f} s {tag}")
+    print(f"ours_evacuation_time {ours['evac_s']:.2f} s {tag} left={ours['left']}")
+    print(f"ours_peak_rss {peak_rss_mb():.0f} MB {tag}")
+    if jr is None:
+        return None
+    print(f"jps_ms_per_step {jr['ms_per_step']:.2f} ms {tag} dt={jr['dt']}")
+    print(f"jps_ms_per_0.05s_sim {jr['ms_per_step'] * 0.05 / jr['dt']:.2f} ms {tag}")
+    print(f"jps_agent_steps_per_s {jr['agent_steps_per_s']:.4g} 1/s {tag}")
+    print(f"jps_setup {jr['setup_s']:.2f} s {tag}")
+    print(f"jps_complete {int(jr['complete'])} - {tag} simulated={jr['sim_s']:.1f}s "
+          f"left={jr['left']}")
+    if jr["complete"]:
+        speedup = jr["wall_s"] / ours["wall_s"]
+        print(f"jps_wall {jr['wall_s']:.2f} s {tag}")
+        print(f"jps_evacuation_time {jr['evac_s']:.2f} s {tag}")
+        print(f"speedup_wall {speedup:.2f} x {tag}")
+        print(f"evacuation_time_ratio {ours['evac_s'] / jr['evac_s']:.3f} - {tag}")
+        return speedup
+    # Compare over the span JuPedSim managed: our wall time to the same simulated time.
+    k = min(len(ours["elapsed"]), max(1, int(jr["sim_s"] / ours["dt"])))
+    print(f"ours_wall_to_same_time {ours['elapsed'][k - 1]:.2f} s {tag} "
+          f"simulated={k * ours['dt']:.1f}s")
+    print(f"speedup_same_span {jr['loop_s'] / ours['elapsed'][k - 1]:.2f} x {tag}")
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000, 100000])
     ap.add_argument("--jps-budget", type=float, default=900.0,
                     help="wall-time limit of one JuPedSim run, s")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each size this many times, alternating the engines, and print "
+                         "the median speedup (this machine's speed varies between runs)")
     ap.add_argument("--no-jps", action="store_true", help="run only this engine")
     args = ap.parse_args()
     for n in args.sizes:
         scen, doors = room(n)
-        gc.collect()
-        ours = run_ours(scen)
-        tag = f"n={n}"
-        per_005 = ours["ms_per_step"] * 0.05 / ours["dt"]
-        print(f"ours_ms_per_step {ours['ms_per_step']:.2f} ms {tag} dt={ours['dt']}")
-        print(f"ours_ms_per_0.05s_sim {per_005:.2f} ms {tag} (mean over the whole evacuation)")
-        full_005 = ours["ms_per_step_full"] * 0.05 / ours["dt"]
-        print(f"ours_ms_per_0.05s_sim_all_present {full_005:.2f} ms {tag} (first second)")
-        print(f"ours_agent_steps_per_s {ours['agent_steps_per_s']:.4g} 1/s {tag}")
-        print(f"ours_setup {ours['setup_s']:.2f} s {tag}")
-        print(f"ours_wall {ours['wall_s']:.2f} s {tag}")
-        print(f"ours_evacuation_time {ours['evac_s']:.2f} s {tag} left={ours['left']}")
-        print(f"ours_peak_rss {peak_rss_mb():.0f} MB {tag}")
-        sys.stdout.flush()
-        if args.no_jps:
-            continue
-        d = Drill(scen)
-        jr = run_jps(scen, doors, d.crowd.pos.copy(), d.crowd.v0.copy(), args.jps_budget)
-        del d
-        print(f"jps_ms_per_step {jr['ms_per_step']:.2f} ms {tag} dt={jr['dt']}")
-        print(f"jps_ms_per_0.05s_sim {jr['ms_per_step'] * 0.05 / jr['dt']:.2f} ms {tag}")
-        print(f"jps_agent_steps_per_s {jr['agent_steps_per_s']:.4g} 1/s {tag}")
-        print(f"jps_setup {jr['setup_s']:.2f} s {tag}")
-        print(f"jps_complete {int(jr['complete'])} - {tag} simulated={jr['sim_s']:.1f}s "
-              f"left={jr['left']}")
-        if jr["complete"]:
-            print(f"jps_wall {jr['wall_s']:.2f} s {tag}")
-            print(f"jps_evacuation_time {jr['evac_s']:.2f} s {tag}")
-            print(f"speedup_wall {jr['wall_s'] / ours['wall_s']:.2f} x {tag}")
-            print(f"evacuation_time_ratio {ours['evac_s'] / jr['evac_s']:.3f} - {tag}")
-        else:
-            # Compare over the span JuPedSim managed: our wall time to the same simulated time.
-            k = min(len(ours["elapsed"]), max(1, int(jr["sim_s"] / ours["dt"])))
-            print(f"ours_wall_to_same_time {ours['elapsed'][k - 1]:.2f} s {tag} "
-                  f"simulated={k * ours['dt']:.1f}s")
-            print(f"speedup_same_span {jr['loop_s'] / ours['elapsed'][k - 1]:.2f} x {tag}")
-        sys.stdout.flush()
+        speedups = []
+        for r in range(args.repeat):
+            clear_cache()  # every repeat pays for its own navigation fields
+            gc.collect()
+            ours = run_ours(scen)
+            jr = None
+            if not args.no_jps:
+                d = Drill(scen)
+                jr = run_jps(scen, doors, d.crowd.pos.copy(), d.crowd.v0.copy(),
+                             args.jps_budget)
+                del d
+            rep = f" run={r + 1}/{args.repeat}" if args.repeat > 1 else ""
+            s = report(n, rep, ours, jr)
+            if s is not None:
+                speedups.append(s)
+            sys.stdout.flush()
+        if len(speedups) > 1:
+            print(f"speedup_wall_median {float(np.median(speedups)):.2f} x n={n} "
+                  f"runs={','.join(f'{x:.2f}' for x in speedups)}")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":
