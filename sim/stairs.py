@@ -53,9 +53,10 @@ class StairTraffic:
         """Per stair end, the (x, y, z) where its walk starts and ends (for drawing), m."""
         for j in range(n_ends):
             st, k = scene.stairs[j // 2], j % 2
-            land = st.areas[1 - k]
-            pts = lattice(land.buffer(-0.2), SLOT_SPACING, rng) if land.area > 0.2 else []
+            inner = st.areas[1 - k].buffer(-0.2)
+            pts = lattice(inner, SLOT_SPACING, rng) if not inner.is_empty else []
             if len(pts) == 0:
+                land = st.areas[1 - k]
                 p = land.representative_point()
                 pts = np.array([[p.x, p.y]])
             self.slots.append(np.asarray(pts))
