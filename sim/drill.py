@@ -28,7 +28,7 @@ __all__ = ["SPECIFIC_FLOW", "Drill", "MeasureLog"]
 SPECIFIC_FLOW = 1.3
 """Persons per metre of door width per second assumed for queue estimates (SFPE handbook)."""
 CHOICE_INTERVAL = 1.0
-"""How often agents reconsider their exit, s."""
+"""How often each agent on the quickest rule reconsiders its exit, s."""
 SWITCH_MARGIN = 0.1
 """An agent changes exit only if it saves this fraction of its current estimate (and ≥ 1 s)."""
 COMPACT_FRACTION = 0.05
@@ -140,8 +140,7 @@ class Drill:
         c.state[starting] = State.MOVING
         if self.stairs.land(self):
             self.cells = self._locate()
-        if self.tick % max(1, round(CHOICE_INTERVAL / self.dt)) == 0:
-            self._choose_exits()
+        self._choose_exits()
         if len(c):
             self._move(hold=self.stairs.board(self))
             events.extend(self._arrivals())
@@ -354,6 +353,17 @@ class Drill:
                 out[on] = self.nav.distance[fi][:, grid.cells(c.pos[rows[on]])].T
         return out
 
+    def _own_distances(self, rows: np.ndarray) -> np.ndarray:
+        """Route length from each agent row to the exit it heads for, m (inf if none)."""
+        c = self.crowd
+        out = np.full(len(rows), np.inf)
+        for fi, grid in enumerate(self.nav.grids):
+            on = (c.floor[rows] == fi) & (c.target[rows] >= 0)
+            r = rows[on]
+            flat = c.target[r].astype(np.int64) * (grid.nx * grid.ny) + self.cells[r]
+            out[on] = self.nav.distance[fi].reshape(-1)[flat]
+        return out
+
     def _check_reachable(self) -> None:
         d = self._distances(np.arange(len(self.crowd)))
         stuck = ~np.isfinite(d).any(axis=1)
@@ -367,9 +377,18 @@ class Drill:
             )
 
     def _choose_exits(self, *, force: bool = False) -> None:
-        """Assigned, nearest or quickest exit for every agent still inside."""
+        """Assigned, nearest or quickest exit for agents on a floor plan.
+
+        Forced (at the start, when an exit opens or closes) everyone chooses. Otherwise, each
+        step, another slice of the agents on the quickest rule reconsiders (each agent once
+        per CHOICE_INTERVAL), so that a crowd does not switch exits all at the same instant.
+        """
         c = self.crowd
-        rows = np.flatnonzero(self.on_plan())
+        plan = np.flatnonzero(self.on_plan())
+        rows = plan
+        if not force:
+            m = max(1, round(CHOICE_INTERVAL / self.dt))
+            rows = plan[(c.choice[plan] == Choice.QUICKEST) & (c.id[plan] % m == self.tick % m)]
         if not len(rows):
             return
         dist = self._distances(rows)
@@ -377,10 +396,10 @@ class Drill:
         reachable = np.isfinite(dist)
         # Quickest: walking time, or the queue of agents ahead of one at the door.
         cur = c.target[rows].astype(np.int64)
+        own, heading_to = self._own_distances(plan), c.target[plan]
         ahead = np.zeros_like(dist)
         for ei in np.flatnonzero(self.exit_open):
-            mine = dist[cur == ei, ei]
-            ahead[:, ei] = np.searchsorted(np.sort(mine), dist[:, ei])
+            ahead[:, ei] = np.searchsorted(np.sort(own[heading_to == ei]), dist[:, ei])
         cost = np.maximum(dist / np.maximum(c.v0[rows], 0.1)[:, None], ahead / self._capacity)
         cost[~reachable] = np.inf
         best = cost.argmin(axis=1)
