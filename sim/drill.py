@@ -86,6 +86,7 @@ class Drill:
         self.floor_last_occupied = np.full(len(self.scene.floors), np.nan)
         """Per floor, the last time anyone stood on it (not on a stair), s."""
         self._pending = list(scenario.events)
+        self._quickest = bool((self.crowd.choice == Choice.QUICKEST).any())
         self._check_reachable()
         self._choose_exits(force=True)
 
@@ -384,6 +385,8 @@ class Drill:
         per CHOICE_INTERVAL), so that a crowd does not switch exits all at the same instant.
         """
         c = self.crowd
+        if not force and not self._quickest:
+            return
         plan = np.flatnonzero(self.on_plan())
         rows = plan
         if not force:
