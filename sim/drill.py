@@ -70,6 +70,8 @@ class Drill:
         self.exit_open = np.array([e.open for e in self.scene.exits], dtype=bool)
         self._capacity = np.array([SPECIFIC_FLOW * e.width for e in self.scene.exits])
         self._exit_cells = self._exit_rasters()
+        for ex in self.scene.exits:
+            shapely.prepare(ex.polygon)  # many point and segment tests per step
         self.total = len(self.crowd)
         self.time = 0.0
         self.tick = 0
@@ -306,8 +308,12 @@ class Drill:
                     continue
                 r = rows[(ecell == ei) | (before == ei)]
                 # The move, not just its end, counts: a fast step may cross a thin exit strip.
-                moves = shapely.linestrings(np.stack([self._from[r], c.pos[r]], axis=1))
-                inside = shapely.intersects(self.scene.exits[ei].polygon, moves)
+                poly = self.scene.exits[ei].polygon
+                inside = shapely.contains_xy(poly, c.pos[r, 0], c.pos[r, 1])
+                out = np.flatnonzero(~inside)
+                if len(out):
+                    moves = shapely.linestrings(np.stack([self._from[r[out]], c.pos[r[out]]], 1))
+                    inside[out] = shapely.intersects(poly, moves)
                 gone = r[inside]
                 if not len(gone):
                     continue
