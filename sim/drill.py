@@ -18,6 +18,7 @@ from sim.agents.model import FAR, desired_velocity, wall_repulsion
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
+from sim.hazards import Hazard
 from sim.nav import Navigation, build_navigation
 from sim.scenario import Scenario
 from sim.stairs import StairTraffic
@@ -88,6 +89,8 @@ class Drill:
         self.floor_last_occupied = np.full(len(self.scene.floors), np.nan)
         """Per floor, the last time anyone stood on it (not on a stair), s."""
         self._pending = list(scenario.events)
+        self.hazards: list[Hazard] = []
+        """Hazards in force (injected by an instructor); see :mod:`sim.hazards`."""
         self._quickest = bool((self.crowd.choice == Choice.QUICKEST).any())
         self._check_reachable()
         self._choose_exits(force=True)
