@@ -4,7 +4,8 @@ Each floor becomes a node ``floor:<id>`` (a 0.2 m slab), its walls ``walls:<id>`
 and the obstacles extruded to the storey height), each exit ``exit:<id>`` (a green pad), each
 stair ``stair:<id>`` (a ramp between its two end areas) and each slow zone
 ``zone:<floor>:<n>``. Exit and stair nodes carry glTF ``extras`` under the key ``evacdrill``
-(exits: role, width, open; stairs: role, kind, length, width), which ``drill import`` reads
+(exits: role, width, open; stairs: role, kind, length, width; slow zones: role,
+factor, reason), which ``drill import`` reads
 back. Coordinates are metres; the file is y-up as glTF requires (scene x → x,
 scene y → -z, scene z → y).
 """
@@ -87,7 +88,8 @@ def scene_to_trimesh(scene: Scene):  # noqa: ANN201 - returns trimesh.Scene
                                    *f.obstacles])
         add(f"walls:{f.id}", _merge(_extrude(walls, z, h, COLOURS["walls"])))
         for n, zone in enumerate(f.zones):
-            add(f"zone:{f.id}:{n}", _merge(_extrude(zone.polygon, z, 0.05, COLOURS["zone"])))
+            add(f"zone:{f.id}:{n}", _merge(_extrude(zone.polygon, z, 0.05, COLOURS["zone"])),
+                {"role": "zone", "factor": zone.factor, "reason": zone.reason})
     for e in scene.exits:
         z = scene.floors[e.floor].elevation
         add(f"exit:{e.id}", _merge(_extrude(e.polygon, z, 0.05, COLOURS[e.kind])),

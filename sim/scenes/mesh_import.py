@@ -45,7 +45,7 @@ from sim.scenes.mesh_geometry import (
     section_segments,
 )
 from sim.scenes.mesh_load import Part, Soup, load_soup
-from sim.scenes.model import Exit, Floor, Scene, Stair
+from sim.scenes.model import Exit, Floor, Scene, SpeedZone, Stair
 from sim.scenes.scenario_toml import DEFAULT_DENSITY, scene_to_toml
 
 __all__ = [
@@ -319,7 +319,7 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
 
     # Walkable outline and obstacles per level.
     walk, holes, cuts = [], [], []
-    solid_rows = np.flatnonzero(~np.isin(soup.part, list(exit_parts)))
+    solid_rows = np.flatnonzero(~special)  # named exits and stairs are not obstacles
     outlines = [_walkable(soup.tris[lv.rows]) for lv in levels]
     is_open = _open_by_part(soup)
     for lv, w in zip(levels, outlines, strict=True):
@@ -354,6 +354,7 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
     floor_ids = _floor_ids(soup, levels, a)
     stairs, ends = _stairs(soup, levels, floor_ids, a, nz, zc, is_stair, special, walk,
                            stair_parts, findings)
+    zones = _zones(soup, elevations, findings)
     floors = []
     for k, lv in enumerate(levels):
         obst = shapely.union_all([cuts[k], *holes[k]])
@@ -362,7 +363,8 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
         obst = shapely.intersection(obst, shapely.buffer(Polygon(walk[k].exterior), 0.5))
         pieces = hole_free(shapely.set_precision(obst, 0.001), min_area=0.005)
         floors.append(Floor(id=floor_ids[k], elevation=lv.elevation,
-                            walkable=Polygon(walk[k].exterior), obstacles=tuple(pieces)))
+                            walkable=Polygon(walk[k].exterior), obstacles=tuple(pieces),
+                            zones=tuple(z for fi, z in zones if fi == k)))
         if floors[-1].area.is_empty or floors[-1].area.area < MIN_FLOOR_AREA:
             raise ScenarioError(f"floor {floor_ids[k]} at z={lv.elevation:g} m: the obstacles "
                                 "cover the whole floor", source=src)
@@ -375,6 +377,27 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
                   stairs=tuple(stairs))
     return MeshImport(scene=scene, source=src, triangles=len(soup.tris), notes=soup.notes,
                       findings=findings)
+
+
+def _zones(soup: Soup, elevations: list[float],
+           findings: list[Finding]) -> list[tuple[int, SpeedZone]]:
+    """Slow zones from parts that ``drill export`` marked (extras role "zone")."""
+    out = []
+    for p, part in enumerate(soup.parts):  # one iteration per named part
+        x = _extras(part)
+        if x.get("role") != "zone":
+            continue
+        tris = soup.tris[soup.part == p]
+        poly = largest(shapely.set_precision(footprint(tris), 0.001))
+        factor = float(x.get("factor", 1.0))
+        if poly.is_empty or not 0.05 <= factor <= 1.0:
+            continue
+        fi = _level_of(float(tris[..., 2].min()), elevations)
+        out.append((fi, SpeedZone(polygon=poly, factor=factor,
+                                  reason=str(x.get("reason", "slow")))))
+        findings.append(Finding("zone", part.node, "marked by drill export",
+                                f"speed x{factor:g} ({x.get('reason', 'slow')})"))
+    return out
 
 
 def _floor_ids(soup: Soup, levels: list[_Level], a: np.ndarray) -> list[str]:
@@ -607,7 +630,7 @@ def _openings(floors: list[Floor], findings: list[Finding], taken: set[str]) -> 
     f = floors[fi]
     ring = f.walkable.exterior
     walls = shapely.union_all(f.obstacles) if f.obstacles else Polygon()
-    free = shapely.line_merge(shapely.difference(ring, shapely.buffer(walls, 0.05)))
+    free = shapely.line_merge(shapely.difference(ring, shapely.buffer(walls, 0.005)))
     out = []
     for seg in shapely.get_parts(free):  # one iteration per gap in the outer wall
         length = seg.length

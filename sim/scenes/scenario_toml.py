@@ -79,6 +79,11 @@ def scene_to_toml(scene: Scene, *, header: Iterable[str] = (), density: float = 
             out.append("obstacles = [")
             out += [f"  {_points(o)}," for o in f.obstacles]
             out.append("]")
+        if f.zones:
+            out.append("zones = [")
+            out += [f"  {{ polygon = {_points(z.polygon)}, factor = {_num(z.factor)}, "
+                    f"reason = {_str(z.reason)} }}," for z in f.zones]
+            out.append("]")
         out.append("")
     for e in scene.exits:
         out += ["[[exits]]", f"id = {_str(e.id)}", f"floor = {_str(scene.floors[e.floor].id)}",
