@@ -31,8 +31,14 @@ def face_frames(tris: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return norm / 2, nz, tris[..., 2].mean(axis=1)
 
 
-def footprint(tris: np.ndarray, grow: float = 0.0) -> Polygon | MultiPolygon:
-    """Union of the triangles projected on the plan, grown by ``grow`` (m)."""
+def footprint(tris: np.ndarray, grow: float = 0.0,
+              groups: np.ndarray | None = None) -> Polygon | MultiPolygon:
+    """Union of the triangles projected on the plan, grown by ``grow`` (m).
+
+    Triangles of one of ``groups`` (e.g. the part each belongs to) are first merged as a
+    coverage (edge-matched, not overlapping: a tessellated surface), which is far faster
+    than a general union; a group that is not a valid coverage gets the general union.
+    """
     if len(tris) == 0:
         return Polygon()
     ring = np.concatenate([tris[..., :2], tris[:, :1, :2]], axis=1)
@@ -41,7 +47,23 @@ def footprint(tris: np.ndarray, grow: float = 0.0) -> Polygon | MultiPolygon:
     polys = polys[keep]
     if len(polys) == 0:
         return Polygon()
-    out = shapely.union_all(polys, grid_size=SNAP)
+    if groups is not None:
+        groups = groups[keep]
+        merged = []
+        for g in np.unique(groups):  # one iteration per part
+            mine = polys[groups == g]
+            try:
+                u = shapely.coverage_union_all(mine)
+                ok = u.is_valid and abs(u.area - shapely.area(mine).sum()) <= 1e-6 * u.area
+            except shapely.errors.GEOSException:  # not edge-matched (T-junctions, overlaps)
+                ok = False
+            if not ok:
+                u = shapely.buffer(shapely.multipolygons(mine), 0)  # GEOS's fastest union
+            merged.append(u)
+        polys = np.array(merged, dtype=object)
+        out = shapely.union_all(polys)
+    else:
+        out = shapely.union_all(polys, grid_size=SNAP)
     if not out.is_valid:
         out = shapely.make_valid(out)
     return shapely.buffer(out, grow, join_style="mitre") if grow > 0 else out

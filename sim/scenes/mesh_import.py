@@ -77,6 +77,8 @@ EXIT_DEPTH = 0.3
 """Least depth of an exit area, m."""
 POINT_EXIT = 1.0
 """Side of the square exit area placed at a user-given point, m."""
+SIMPLIFY = 0.005
+"""Outlines are simplified to this tolerance (drops the extra vertices of fine meshes), m."""
 STAIR_END = 1.2
 """Least side of a stair end area, m."""
 EXIT_NAME = re.compile(r"^\s*(exit|安全出口|出口)", re.IGNORECASE)
@@ -209,11 +211,11 @@ def _levels(up: np.ndarray, a: np.ndarray, zc: np.ndarray,
     return sorted(kept, key=lambda c: c.elevation)
 
 
-def _walkable(tris: np.ndarray) -> Polygon:
-    area = footprint(tris, grow=0.005)
+def _walkable(tris: np.ndarray, part: np.ndarray) -> Polygon:
+    area = footprint(tris, grow=0.005, groups=part)
     area = shapely.buffer(shapely.buffer(area, -OPENING, join_style="mitre"), OPENING,
                           join_style="mitre")
-    return largest(shapely.set_precision(area, 0.001))
+    return largest(shapely.set_precision(shapely.simplify(area, SIMPLIFY), 0.001))
 
 
 def _cut(soup: Soup, rows: np.ndarray, z: float, is_open: np.ndarray) -> shapely.Geometry:
@@ -320,7 +322,7 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
     # Walkable outline and obstacles per level.
     walk, holes, cuts = [], [], []
     solid_rows = np.flatnonzero(~special)  # named exits and stairs are not obstacles
-    outlines = [_walkable(soup.tris[lv.rows]) for lv in levels]
+    outlines = [_walkable(soup.tris[lv.rows], soup.part[lv.rows]) for lv in levels]
     is_open = _open_by_part(soup)
     for lv, w in zip(levels, outlines, strict=True):
         if w.area < MIN_FLOOR_AREA:
@@ -361,7 +363,8 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
         if ends[k]:
             obst = shapely.difference(obst, shapely.union_all(ends[k]))
         obst = shapely.intersection(obst, shapely.buffer(Polygon(walk[k].exterior), 0.5))
-        pieces = hole_free(shapely.set_precision(obst, 0.001), min_area=0.005)
+        pieces = hole_free(shapely.set_precision(shapely.simplify(obst, SIMPLIFY), 0.001),
+                           min_area=0.005)
         floors.append(Floor(id=floor_ids[k], elevation=lv.elevation,
                             walkable=Polygon(walk[k].exterior), obstacles=tuple(pieces),
                             zones=tuple(z for fi, z in zones if fi == k)))
