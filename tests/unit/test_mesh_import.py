@@ -25,7 +25,8 @@ def _box(x0, y0, z0, x1, y1, z1):  # noqa: ANN001, ANN202
 
 
 def _write(mesh, path: Path) -> Path:  # noqa: ANN001
-    path.write_bytes(mesh.export(file_type=path.suffix.lstrip(".")))
+    data = mesh.export(file_type=path.suffix.lstrip("."))
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
     return path
 
 
@@ -199,3 +200,36 @@ def test_cli_import_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, args
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _room_with_door(tmp_path: Path, name: str) -> Path:
+    """A 10 m x 8 m room with a 1.2 m door in its west wall, z-up, metres."""
+    parts = [_box(0, 0, -0.2, 10, 8, 0), _box(0, 0, 0, 10, 0.2, 3), _box(0, 7.8, 0, 10, 8, 3),
+             _box(0, 0.2, 0, 0.2, 3.4, 3), _box(0, 4.6, 0, 0.2, 7.8, 3),
+             _box(9.8, 0.2, 0, 10, 7.8, 3)]
+    return _write(trimesh.util.concatenate(parts), tmp_path / name)
+
+
+@pytest.mark.parametrize("name", ["room.ply", "room.off", "room.obj", "room.glb"])
+def test_every_supported_format_imports(tmp_path: Path, name: str) -> None:
+    r = import_mesh(_room_with_door(tmp_path, name), up="z")
+    (e,) = r.scene.exits
+    assert e.width == pytest.approx(1.2, abs=0.02)
+    assert r.scene.floors[0].area.area == pytest.approx(9.6 * 7.6, rel=0.01)
+
+
+def test_exit_found_by_material_name(tmp_path: Path) -> None:
+    from trimesh.visual.material import PBRMaterial
+    from trimesh.visual.texture import TextureVisuals
+
+    room = trimesh.util.concatenate([_box(0, 0, -0.2, 10, 8, 0), _box(0, 0, 0, 10, 0.2, 3)])
+    pad = _box(4, 0.2, 0, 5, 0.6, 0.02)
+    pad.visual = TextureVisuals(material=PBRMaterial(name="EXIT_door"))
+    sc = trimesh.Scene()
+    sc.add_geometry(room, node_name="Object_1")
+    sc.add_geometry(pad, node_name="Object_2")
+    path = tmp_path / "m.glb"
+    path.write_bytes(sc.export(file_type="glb"))
+    r = import_mesh(path, up="z")
+    (e,) = r.scene.exits
+    assert e.id == "EXIT_door"
