@@ -1,4 +1,5 @@
-"""The ``drill`` command: ``drill run SCENARIO --out DIR [--seed N]``, ``drill export``.
+"""The ``drill`` command: ``drill run SCENARIO --out DIR [--seed N]``, ``drill export``,
+``drill import``.
 
 Errors in what the user gave (scenario files, arguments) print one line naming the file,
 field and problem, and exit with status 2; never a traceback.
@@ -51,6 +52,30 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from sim.scenes.mesh_import import import_mesh, parse_exit_spec
+
+    if not str(args.out).lower().endswith(".toml"):
+        raise ScenarioError(f"--out: '{args.out}' must end in .toml")
+    if not 0 < args.density <= 5:
+        raise ScenarioError(f"--density must be in (0, 5] people per m², got {args.density:g}")
+    specs = [parse_exit_spec(s) for s in args.exit]
+    result = import_mesh(args.mesh, units=args.units, up=args.up, exits=specs)
+    text = result.to_toml(density=args.density)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(result.report())
+    print(f"wrote {out}: {len(result.scene.floors)} floors, {len(result.scene.exits)} exits, "
+          f"{len(result.scene.stairs)} stairs")
+    if args.preview:
+        from sim.scenes.preview import write_previews
+
+        paths = write_previews(result.scene, args.preview)
+        print(f"previews: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="drill", description="Evacuation-drill backend.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -64,6 +89,21 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("scene", help="a built-in scene or scenario name, or a .toml path")
     x.add_argument("--out", required=True, help="the .glb file to write")
     x.set_defaults(func=_cmd_export)
+    m = sub.add_parser("import", help="turn a building mesh (GLB, OBJ, STL, PLY, OFF) into a "
+                                      "scenario: floors, walls, exits, stairs")
+    m.add_argument("mesh", help="the mesh file")
+    m.add_argument("--out", required=True, help="the scenario .toml to write")
+    m.add_argument("--units", default="auto", choices=("auto", "m", "cm", "mm"),
+                   help="length unit of the mesh (default: from the storey height)")
+    m.add_argument("--up", default="auto", choices=("auto", "y", "z"),
+                   help="up axis of the mesh (default: y for glTF, else from the faces)")
+    m.add_argument("--exit", action="append", default=[], metavar="ID:x,y,floor",
+                   help="an exit at a point (metres, after units and axes), on a floor by id "
+                        "or index; repeatable")
+    m.add_argument("--preview", metavar="DIR", help="write a plan PNG per floor into DIR")
+    m.add_argument("--density", type=float, default=0.1,
+                   help="people per m² placed in the scenario (default 0.1)")
+    m.set_defaults(func=_cmd_import)
     return p
 
 
