@@ -7,6 +7,7 @@ can observe a drill without reaching into it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from sim.agents.model import FAR, desired_velocity, wall_repulsion
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
-from sim.hazards import Hazard
+from sim.hazards import Hazard, hazard_from_dict
 from sim.nav import Navigation, build_navigation
 from sim.scenario import Scenario
 from sim.stairs import StairTraffic
@@ -91,6 +92,12 @@ class Drill:
         self._pending = list(scenario.events)
         self.hazards: list[Hazard] = []
         """Hazards in force (injected by an instructor); see :mod:`sim.hazards`."""
+        self.commands: list[tuple[int, dict[str, Any]]] = []
+        """Every command applied by :meth:`apply`, with the tick it took effect at."""
+        self._held: np.ndarray | None = None
+        self._closed_by: dict[str, list[str]] = {}
+        self._base_speed = self.nav.speed_factor
+        self._hazard_seq = 0
         self._quickest = bool((self.crowd.choice == Choice.QUICKEST).any())
         self._check_reachable()
         self._choose_exits(force=True)
@@ -127,6 +134,186 @@ class Drill:
         self._choose_exits(force=True)
         return {"t": round(self.time, 6), "type": "exit_opened" if is_open else "exit_closed",
                 "exit": exit_id}
+
+    def apply(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        """Apply one validated command now (between steps) and log it in :attr:`commands`.
+
+        ``command["type"]`` is ``door`` (``exit``, ``open``), ``order_evacuation``
+        (``zone`` group id, ``floor`` floor id, or neither for all), ``inject`` (``event``:
+        hazard fields, see :func:`sim.hazards.hazard_from_dict`; ``kind`` may also be
+        ``block_exit``, ``unblock_exit`` or ``clear`` with ``id``), or ``hold_premovement``.
+        Returns the events it caused. Raises SimulationError if the command does not fit
+        this drill (unknown exit, zone or floor); the drill is then unchanged.
+        """
+        kind = command.get("type")
+        cmd = dict(command)
+        if kind == "door":
+            events = [self.set_exit(str(cmd["exit"]), bool(cmd["open"]))]
+        elif kind == "order_evacuation":
+            n = self.order_evacuation(zone=cmd.get("zone"), floor=cmd.get("floor"))
+            events = [{"t": round(self.time, 6), "type": "evacuation_ordered", "agents": n,
+                       **{k: cmd[k] for k in ("zone", "floor") if cmd.get(k) is not None}}]
+        elif kind == "inject":
+            event = dict(cmd["event"])
+            events = self._inject_event(event)
+            cmd["event"] = event
+        elif kind == "hold_premovement":
+            self.hold_premovement()
+            events = []
+        else:
+            raise SimulationError(f"unknown command type {kind!r}")
+        self.commands.append((self.tick, cmd))
+        return events
+
+    def _inject_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Apply an inject event dict; fills in the hazard id it was given."""
+        kind = event.get("kind")
+        if kind == "clear":
+            return self.clear_hazard(str(event.get("id")))
+        if kind == "unblock_exit":
+            eid = str(event.get("exit"))
+            blocking = [h.id for h in self.hazards if h.kind == "blocked_exit" and h.exit == eid]
+            events: list[dict[str, Any]] = []
+            for hid in blocking:
+                events.extend(self.clear_hazard(hid))
+            if not blocking:
+                events.append(self.set_exit(eid, True))
+            return events
+        fields = {**event, "kind": "blocked_exit" if kind == "block_exit" else kind}
+        hid = event.get("id")
+        if hid is None:
+            taken = {h.id for h in self.hazards}
+            while hid is None or hid in taken:
+                self._hazard_seq += 1
+                hid = f"H{self._hazard_seq}"
+        elif not isinstance(hid, str) or not hid:
+            raise SimulationError("inject: id must be a non-empty string")
+        try:
+            hazard = hazard_from_dict(fields, hazard_id=hid, start=round(self.time, 6))
+        except ValueError as exc:
+            raise SimulationError(f"inject: {exc}") from None
+        event["id"] = hid
+        return self.inject(hazard)
+
+    def inject(self, hazard: Hazard) -> list[dict[str, Any]]:
+        """Put a hazard in force now; its effects are described in :mod:`sim.hazards`.
+
+        Raises SimulationError (drill unchanged) for an unknown floor or exit.
+        """
+        if not 0 <= hazard.floor < len(self.scene.floors):
+            raise SimulationError(f"no floor with index {hazard.floor}")
+        if hazard.exit is not None:
+            try:
+                self.scene.exit_index(hazard.exit)
+            except KeyError:
+                raise SimulationError(f"no exit with id '{hazard.exit}'") from None
+        if any(h.id == hazard.id for h in self.hazards):
+            raise SimulationError(f"a hazard with id '{hazard.id}' is already in force")
+        self.hazards.append(hazard)
+        events: list[dict[str, Any]] = [{"t": round(self.time, 6), "type": "hazard",
+                                         "hazard": hazard.to_dict()}]
+        closing: list[str] = []
+        if hazard.kind == "blocked_exit" and hazard.exit is not None:
+            closing = [hazard.exit]
+        elif hazard.kind == "fire":
+            centre = shapely.Point(hazard.x, hazard.y)
+            closing = [e.id for e in self.scene.exits if e.floor == hazard.floor
+                       and e.polygon.distance(centre) <= hazard.radius]
+        self._closed_by[hazard.id] = closing
+        for eid in closing:
+            if self.exit_open[self.scene.exit_index(eid)]:
+                events.append(self.set_exit(eid, False))
+        if hazard.kind == "alarm":
+            self.sound_alarm()
+        self._apply_speed_hazards()
+        return events
+
+    def clear_hazard(self, hazard_id: str) -> list[dict[str, Any]]:
+        """End a hazard: its speed effect stops; exits it closed reopen unless still covered.
+
+        Raises SimulationError if no hazard with that id is in force.
+        """
+        found = [h for h in self.hazards if h.id == hazard_id]
+        if not found:
+            raise SimulationError(f"no hazard '{hazard_id}' in force")
+        self.hazards.remove(found[0])
+        events: list[dict[str, Any]] = [{"t": round(self.time, 6), "type": "hazard_cleared",
+                                         "id": hazard_id}]
+        still = {e for h in self.hazards for e in self._closed_by.get(h.id, [])}
+        for eid in self._closed_by.pop(hazard_id, []):
+            if eid not in still and not self.exit_open[self.scene.exit_index(eid)]:
+                events.append(self.set_exit(eid, True))
+        self._apply_speed_hazards()
+        return events
+
+    def order_evacuation(self, *, zone: str | None = None, floor: str | None = None) -> int:
+        """Agents still waiting in group ``zone``, on floor ``floor`` (or all) start now.
+
+        Returns how many were told to go. Raises SimulationError for an unknown zone/floor.
+        """
+        c = self.crowd
+        mask = self._present & (c.state == State.WAITING)
+        if zone is not None:
+            ids = [g.id for g in self.scenario.groups]
+            if zone not in ids:
+                raise SimulationError(f"no zone (group) '{zone}' (zones: {', '.join(ids)})")
+            mask &= c.group == ids.index(zone)
+        if floor is not None:
+            try:
+                mask &= c.floor == self.scene.floor_index(floor)
+            except KeyError:
+                raise SimulationError(f"no floor with id '{floor}'") from None
+        c.premovement[mask] = self.time
+        if self._held is not None:
+            self._held[c.id[mask]] = np.nan
+        return int(np.count_nonzero(mask))
+
+    def hold_premovement(self) -> None:
+        """No alarm yet: waiting agents keep waiting until :meth:`sound_alarm`.
+
+        Each keeps the pre-movement delay still ahead of it, counted again from the alarm.
+        """
+        c = self.crowd
+        if self._held is None:
+            self._held = np.full(self.total, np.nan)
+        wait = self._present & (c.state == State.WAITING) & np.isfinite(c.premovement)
+        self._held[c.id[wait]] = np.maximum(c.premovement[wait] - self.time, 0.0)
+        c.premovement[wait] = np.inf
+
+    def sound_alarm(self) -> int:
+        """Held pre-movement delays start counting now; returns how many agents that concerns.
+
+        Without a hold (the scenario's default: pre-movement counts from t = 0) it changes
+        nothing.
+        """
+        if self._held is None:
+            return 0
+        c = self.crowd
+        held = self._held[c.id]
+        rows = np.flatnonzero(self._present & (c.state == State.WAITING) & np.isfinite(held))
+        c.premovement[rows] = self.time + held[rows]
+        self._held = None
+        return len(rows)
+
+    def _apply_speed_hazards(self) -> None:
+        """Rebuild the per-cell speed factors from the scene's zones and the hazards."""
+        factors = [f.copy() for f in self._base_speed]
+        for h in self.hazards:
+            k = h.speed_factor
+            if k >= 1.0:
+                continue
+            grid = self.nav.grids[h.floor]
+            if h.radius <= 0:
+                if h.kind == "power_cut":
+                    factors[h.floor] *= np.float32(k)
+                continue
+            gx, gy = grid.centres()
+            inside = ((gx - h.x) ** 2 + (gy - h.y) ** 2 <= h.radius ** 2).ravel()
+            factors[h.floor][inside] *= np.float32(k)
+        for f in factors:
+            f.flags.writeable = False
+        # The cached Navigation is shared between drills: replace, never modify it.
+        self.nav = dataclasses.replace(self.nav, speed_factor=tuple(factors))
 
     # ------------------------------------------------------------------ stepping
 

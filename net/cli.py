@@ -1,0 +1,125 @@
+"""``drill serve`` and ``drill join``: the networked drill from the command line.
+
+Wrong input (scenario, arguments, a refused join) raises a :class:`sim.errors.SimError`
+subclass, which the ``drill`` command prints as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from net.errors import ClientError, NetError
+
+__all__ = ["add_parsers", "run_join", "run_serve"]
+
+DEFAULT_SCENARIO = "office"
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Add the ``serve`` and ``join`` sub-commands to the ``drill`` parser."""
+    s = subparsers.add_parser("serve", help="host a networked drill (websockets + msgpack)")
+    s.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                   help=f"a built-in scenario or a .toml path (default: {DEFAULT_SCENARIO})")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    s.add_argument("--port", type=int, default=8765, help="TCP port (0: any free port)")
+    s.add_argument("--tokens", help="write the drill id, url and join tokens here as JSON")
+    s.add_argument("--tick-hz", type=float, default=10.0, help="server ticks per second")
+    s.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    s.add_argument("--blind", action="store_true",
+                   help="do not tell participants the scripted inject timeline")
+    s.set_defaults(func=run_serve)
+    j = subparsers.add_parser("join", help="join a drill as a headless participant or a bot")
+    j.add_argument("url", help="ws://HOST:PORT of the server (or ws://HOST:PORT/drills/ID)")
+    j.add_argument("--token", help="join token (or use --tokens FILE --role ROLE)")
+    j.add_argument("--drill", help="drill id (default: from the url or the tokens file)")
+    j.add_argument("--tokens", help="a tokens file written by `drill serve --tokens`")
+    j.add_argument("--role", default="participant", choices=("instructor", "participant",
+                                                              "observer"))
+    j.add_argument("--name", default="", help="name shown to the others")
+    j.add_argument("--bot", action="store_true", help="move and act instead of only watching")
+    j.add_argument("--duration", type=float, default=None, help="leave after this many s")
+    j.set_defaults(func=run_join)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run the server until interrupted; prints the join information as one JSON line."""
+    from net.server import DrillServer, ServerConfig
+
+    if not 0 <= args.port <= 65535:
+        raise NetError(f"--port must be 0-65535, got {args.port}")
+    if not 0.5 <= args.tick_hz <= 100:
+        raise NetError(f"--tick-hz must be 0.5-100, got {args.tick_hz}")
+    config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
+                          blind=True if args.blind else None)
+
+    async def main() -> None:
+        server = DrillServer(config)
+        await server.start()
+        room = await server.add_drill(args.scenario, seed=args.seed)
+        info = server.info(room)
+        if args.tokens:  # written before the line is printed: a reader of one finds both
+            Path(args.tokens).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
+                                         encoding="utf-8")
+        print(json.dumps(info, ensure_ascii=False), flush=True)
+        print(f"serving drill {room.id} ({room.scenario.name}, {room.drill.total} agents) at "
+              f"{server.url}; scene as GLB at http://{args.host}:{server.port}/drills/"
+              f"{room.id}/scene.glb; Ctrl-C to stop", file=sys.stderr, flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _join_target(args: argparse.Namespace) -> tuple[str, str, str]:
+    url, drill, token = args.url, args.drill, args.token
+    if args.tokens:
+        try:
+            info = json.loads(Path(args.tokens).read_text(encoding="utf-8"))
+            drill = drill or info["drill"]
+            token = token or info["tokens"][args.role]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise NetError(f"--tokens: cannot read '{args.tokens}' ({exc})") from None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("ws", "wss"):
+        raise NetError(f"url must start with ws:// or wss://, got '{url}'")
+    parts = parsed.path.strip("/").split("/")
+    if len(parts) == 2 and parts[0] == "drills":
+        drill = drill or parts[1]
+        url = f"{parsed.scheme}://{parsed.netloc}"
+    if not drill:
+        raise NetError("which drill? give --drill ID, a url ending in /drills/ID, or --tokens")
+    if not token:
+        raise NetError("a join token is needed: --token T (or --tokens FILE)")
+    return url, drill, token
+
+
+def run_join(args: argparse.Namespace) -> int:
+    """Join a drill and print what happens (with ``--bot``, also move and act)."""
+    from net.bot import act_as_bot, follow
+    from net.client import DrillClient
+
+    url, drill, token = _join_target(args)
+
+    async def main() -> None:
+        async with DrillClient(url, drill=drill, token=token,
+                               name=args.name or ("bot" if args.bot else "")) as client:
+            tasks = [follow(client, duration=args.duration,
+                            write=lambda line: print(line, flush=True))]
+            if args.bot:
+                tasks.append(act_as_bot(client, duration=args.duration or 1e9))
+            await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(main())
+    except ClientError:
+        raise
+    return 0

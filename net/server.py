@@ -1,0 +1,428 @@
+"""The authoritative drill server: a thin websockets pump around :class:`net.room.Room`.
+
+Each connection is a :class:`Session` with a bounded outbox drained by its own writer
+task; each hosted drill has a tick task that runs :meth:`Room.tick` in a worker thread
+at a fixed rate and fans the encoded frames out. Nothing a client sends can stall the
+tick or reach another client: refused messages become ``error`` messages, repeated abuse
+closes that connection (code 1008).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from net.errors import ProtocolError
+from net.protocol import MAX_MESSAGE, allowed, decode, encode, message
+from net.room import Room, Seat, TickResult, audience
+from net.script import load_drill
+from sim.scenario import builtin_names
+
+__all__ = ["DrillServer", "ServerConfig", "Session"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """Limits and rates of a server (safe defaults)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    """TCP port; 0 picks a free one."""
+    tick_hz: float = 10.0
+    """Server ticks per second (state frames per client per second)."""
+    max_message: int = MAX_MESSAGE
+    """Largest inbound message accepted, bytes (bigger ones get ``too_large``)."""
+    hard_max_message: int = 1 << 20
+    """Frames above this are not even read: the connection closes (1009)."""
+    max_state_queue: int = 8
+    """State frames queued per client before it is dropped to the latest snapshot."""
+    max_control_queue: int = 512
+    """Control messages (acks, errors) queued per client before it is disconnected."""
+    rate: float = 100.0
+    """Messages per second a client may send (token bucket) ..."""
+    burst: float = 200.0
+    """... with bursts of this many."""
+    abuse_burst: float = 50.0
+    """Refused messages tolerated in a burst before the connection is closed ..."""
+    abuse_rate: float = 2.0
+    """... regained per second."""
+    join_timeout: float = 10.0
+    """Seconds a connection may stay without joining a drill."""
+    blind: bool | None = None
+    """Override the scenario's blind mode for drills created by this server."""
+    max_drills: int = 32
+    """Drills one server hosts at most (``create`` beyond it is refused)."""
+    write_limit: int = 64 * 1024
+    """Bytes buffered per connection before a send waits (websockets ``write_limit``)."""
+    send_buffer: int | None = None
+    """SO_SNDBUF of client sockets, bytes (None: the system's); small values make slow
+    clients show up sooner (tests)."""
+
+
+class _Bucket:
+    """Token bucket: ``take`` succeeds while tokens remain; refills at ``rate`` per second."""
+
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+class Session:
+    """One client connection: its seat, limits and bounded outbox."""
+
+    def __init__(self, ws: ServerConnection, config: ServerConfig):
+        self.ws = ws
+        self.config = config
+        self.room: Room | None = None
+        self.seat: Seat | None = None
+        self.pending_welcome = False
+        self.resync = False
+        """The client missed a state frame: it gets a snapshot at the next tick."""
+        self.dropped = 0
+        """State frames dropped because the client was too slow."""
+        self.closing = False
+        self._outbox: deque[tuple[bool, bytes]] = deque()
+        self._states = 0
+        self._wake = asyncio.Event()
+        self._rate = _Bucket(config.rate, config.burst)
+        self._abuse = _Bucket(config.abuse_rate, config.abuse_burst)
+
+    def push_control(self, msg: dict[str, Any]) -> None:
+        """Queue a control message (never dropped; too many queued closes the connection)."""
+        self.push_frame(encode(msg))
+
+    def push_frame(self, frame: bytes) -> None:
+        if len(self._outbox) - self._states >= self.config.max_control_queue:
+            self.close(1008, "client does not read its messages")
+            return
+        self._outbox.append((False, frame))
+        self._wake.set()
+
+    def push_state(self, frame: bytes) -> None:
+        """Queue a state frame; a full queue drops every queued state frame and resyncs."""
+        if self._states >= self.config.max_state_queue:
+            self._outbox = deque(item for item in self._outbox if not item[0])
+            self.dropped += self._states + 1
+            self._states = 0
+            self.resync = True
+            return
+        self._outbox.append((True, frame))
+        self._states += 1
+        self._wake.set()
+
+    def refuse(self, exc: ProtocolError) -> None:
+        """Answer a refused message; repeated abuse closes the connection."""
+        self.push_control(message("error", code=exc.code, message=str(exc), ref=exc.ref))
+        if not self._abuse.take():
+            self.close(1008, "too many refused messages")
+
+    def allow(self) -> bool:
+        """Whether the client is within its message rate."""
+        return self._rate.take()
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closing:
+            self.closing = True
+            asyncio.get_running_loop().create_task(self.ws.close(code, reason))
+
+    async def write_loop(self) -> None:
+        """Send queued frames in order until the connection closes."""
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                while not self._outbox:
+                    self._wake.clear()
+                    await self._wake.wait()
+                is_state, frame = self._outbox.popleft()
+                if is_state:
+                    self._states -= 1
+                await self.ws.send(frame)
+
+
+class _Hosted:
+    """A room with its sessions and tick task."""
+
+    def __init__(self, room: Room):
+        self.room = room
+        self.sessions: set[Session] = set()
+        self.task: asyncio.Task[None] | None = None
+        self.stats: deque[TickResult] = deque(maxlen=100)
+
+
+class DrillServer:
+    """Hosts drills over WebSocket: ``await start()``, then ``url``, ``add_drill``, ``close``."""
+
+    def __init__(self, config: ServerConfig | None = None):
+        self.config = config or ServerConfig()
+        self.hosted: dict[str, _Hosted] = {}
+        self.catalogue: dict[str, str] = {n: n for n in builtin_names()}
+        """Scenario names an instructor may ``create`` a drill from -> name or path."""
+        self._server: Server | None = None
+        self._glb: dict[str, bytes] = {}
+        self.port = self.config.port
+
+    @property
+    def url(self) -> str:
+        """ws:// address of the server."""
+        return f"ws://{self.config.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Start listening."""
+        where: dict[str, Any] = {"host": self.config.host, "port": self.config.port}
+        if self.config.send_buffer is not None:
+            sock = socket.create_server((self.config.host, self.config.port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.config.send_buffer)
+            where = {"sock": sock}  # accepted sockets inherit the buffer size
+        self._server = await serve(
+            self._handle, compression=None, max_size=self.config.hard_max_message,
+            process_request=self._http, ping_interval=20, ping_timeout=20,
+            write_limit=self.config.write_limit, **where)
+        self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else 0
+
+    async def close(self) -> None:
+        """Stop every drill and close every connection."""
+        for h in self.hosted.values():
+            if h.task:
+                h.task.cancel()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def add_drill(self, scenario: str | Path, *, seed: int | None = None) -> Room:
+        """Load a scenario (a built-in name or a .toml path) and host it as a new drill."""
+        def build() -> Room:
+            sc, script = load_drill(scenario)
+            if self.config.blind is not None:
+                script = type(script)(injects=script.injects, blind=self.config.blind,
+                                      alarm=script.alarm)
+            return Room(secrets.token_hex(4), sc, script, seed=seed)
+
+        room = await asyncio.to_thread(build)
+        self.catalogue.setdefault(room.scenario.name, str(scenario))
+        hosted = _Hosted(room)
+        self.hosted[room.id] = hosted
+        hosted.task = asyncio.get_running_loop().create_task(self._run(hosted))
+        return room
+
+    def info(self, room: Room) -> dict[str, Any]:
+        """The join information of a drill: id, url and one token per role."""
+        return {"drill": room.id, "url": self.url, "scenario": room.scenario.name,
+                "tokens": dict(room.tokens)}
+
+    # ------------------------------------------------------------------ tick loop
+
+    async def _run(self, hosted: _Hosted) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.config.tick_hz
+        room = hosted.room
+        next_at = loop.time()
+        last_expire = next_at
+        want_snapshot = False
+        while True:
+            next_at += period
+            res = await asyncio.to_thread(room.tick, period, snapshot=want_snapshot)
+            hosted.stats.append(res)
+            self._fan_out(hosted, res)
+            want_snapshot = any(s.pending_welcome or s.resync for s in hosted.sessions)
+            now = loop.time()
+            if now - last_expire > 1.0:
+                room.expire_seats()
+                last_expire = now
+            delay = next_at - now
+            if delay < 0:
+                next_at = now  # late: do not try to catch up with a burst of ticks
+            await asyncio.sleep(max(delay, 0.0))
+
+    def _fan_out(self, hosted: _Hosted, res: TickResult) -> None:
+        for key, reply in res.replies:
+            if isinstance(key, Session) and not key.closing:
+                key.push_control(reply)
+        snap_frames: dict[str, bytes] = {}
+        for s in list(hosted.sessions):
+            if s.closing or s.seat is None:
+                continue
+            aud = audience(s.seat.role)
+            if s.pending_welcome or s.resync:
+                if res.snapshots is None:
+                    continue
+                if s.pending_welcome:
+                    s.push_control(hosted.room.welcome(s.seat, res.snapshots[aud],
+                                                       self._glb_url(hosted.room)))
+                    s.pending_welcome = False
+                else:
+                    if aud not in snap_frames:
+                        snap_frames[aud] = encode(res.snapshots[aud])
+                    s.resync = False
+                    s.push_state(snap_frames[aud])
+                continue
+            s.push_state(res.frames[aud])
+
+    def _glb_url(self, room: Room) -> str:
+        return f"http://{self.config.host}:{self.port}/drills/{room.id}/scene.glb"
+
+    # ------------------------------------------------------------------ connections
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        session = Session(ws, self.config)
+        writer = asyncio.get_running_loop().create_task(session.write_loop())
+        timer = asyncio.get_running_loop().call_later(
+            self.config.join_timeout,
+            lambda: session.seat is None and session.close(1008, "no join in time"))
+        try:
+            async for frame in ws:
+                self._on_frame(session, frame)
+                if session.closing:
+                    break
+        except ConnectionClosed:
+            pass
+        finally:
+            timer.cancel()
+            if session.room is not None and session.seat is not None:
+                hosted = self.hosted.get(session.room.id)
+                if hosted is not None:
+                    hosted.sessions.discard(session)
+                taken = hosted is not None and any(s.seat is session.seat
+                                                   for s in hosted.sessions)
+                if not taken:  # a resumed connection may already hold the seat
+                    session.room.leave(session.seat)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(writer), 0.5)
+            writer.cancel()
+
+    def _on_frame(self, session: Session, frame: bytes | str) -> None:
+        """Handle one inbound frame (never raises)."""
+        if not session.allow():
+            session.refuse(ProtocolError("rate_limited", "too many messages; slow down"))
+            return
+        try:
+            msg = decode(frame, max_size=self.config.max_message)
+            self._dispatch(session, msg)
+        except ProtocolError as exc:
+            session.refuse(exc)
+        except Exception as exc:  # noqa: BLE001 - the server never dies of one client
+            log.exception("unexpected error handling a message")
+            session.refuse(ProtocolError("internal", f"internal error ({type(exc).__name__})"))
+
+    def _dispatch(self, session: Session, msg: dict[str, Any]) -> None:
+        kind, ref = msg["type"], msg.get("ref")
+        if kind == "join":
+            self._join(session, msg)
+            return
+        if session.seat is None or session.room is None:
+            raise ProtocolError("not_joined", "send join first", ref=ref)
+        if not allowed(session.seat.role, kind):
+            raise ProtocolError("forbidden", f"a {session.seat.role} may not send '{kind}'",
+                                ref=ref)
+        if kind == "ping":
+            session.push_control(message("pong", ref=ref, t=msg.get("t"), ts=time.time()))
+        elif kind == "resync":
+            session.resync = True
+        elif kind == "create":
+            asyncio.get_running_loop().create_task(self._create(session, msg))
+        elif kind == "view_request":
+            asyncio.get_running_loop().create_task(self._view(session, msg))
+        else:
+            session.room.submit(session, session.seat, msg)
+
+    def _join(self, session: Session, msg: dict[str, Any]) -> None:
+        ref = msg.get("ref")
+        if session.seat is not None:
+            raise ProtocolError("state", "already joined", ref=ref)
+        hosted = self.hosted.get(msg["drill"])
+        if hosted is None or ("token" in msg) == ("resume" in msg):
+            raise ProtocolError("auth", "unknown drill, or wrong or missing token", ref=ref)
+        try:
+            seat = hosted.room.join(token=msg.get("token"), resume=msg.get("resume"),
+                                    name=msg.get("name", ""))
+        except ProtocolError as exc:
+            raise ProtocolError(exc.code, str(exc), ref=ref) from None
+        for other in list(hosted.sessions):
+            if other.seat is seat:  # the seat's holder came back on a new connection
+                hosted.sessions.discard(other)
+                other.close(1000, "seat taken over by a resumed connection")
+        session.room, session.seat = hosted.room, seat
+        session.pending_welcome = True
+        hosted.sessions.add(session)
+
+    async def _create(self, session: Session, msg: dict[str, Any]) -> None:
+        ref = msg.get("ref")
+        name = msg["scenario"]
+        if len(self.hosted) >= self.config.max_drills:
+            session.refuse(ProtocolError("limit", f"this server hosts at most "
+                                         f"{self.config.max_drills} drills", ref=ref))
+            return
+        if name not in self.catalogue:
+            session.refuse(ProtocolError("bad_field", f"unknown scenario '{name}' (known: "
+                                         f"{', '.join(sorted(self.catalogue))})", ref=ref))
+            return
+        try:
+            room = await self.add_drill(self.catalogue[name])
+        except Exception as exc:  # noqa: BLE001 - a scenario that fails is the client's answer
+            session.push_control(message("error", code="refused", message=str(exc), ref=ref))
+            return
+        session.push_control(message("created", ref=ref, **self.info(room)))
+
+    async def _view(self, session: Session, msg: dict[str, Any]) -> None:
+        from net.view import render_view
+
+        ref = msg.get("ref")
+        assert session.room is not None
+        try:
+            fmt, data = await asyncio.to_thread(
+                render_view, session.room, msg["camera"], tuple(msg.get("size", (1280, 720))),
+                msg.get("format", "jpeg"))
+        except ProtocolError as exc:
+            session.push_control(message("error", code=exc.code, message=str(exc), ref=ref))
+            return
+        session.push_control(message("frame", ref=ref, format=fmt, bytes=data))
+
+    async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Plain HTTP GET /drills/ID/scene.glb serves the drill's scene as glTF binary."""
+        parts = request.path.split("?")[0].strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "drills" or parts[2] != "scene.glb":
+            if request.headers.get("Upgrade", "").lower() == "websocket":
+                return None
+            return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
+        hosted = self.hosted.get(parts[1])
+        if hosted is None:
+            return connection.respond(HTTPStatus.NOT_FOUND, "no such drill\n")
+        if hosted.room.id not in self._glb:
+            self._glb[hosted.room.id] = await asyncio.to_thread(_glb_bytes, hosted.room)
+        body = self._glb[hosted.room.id]
+        headers = Headers([("Content-Type", "model/gltf-binary"),
+                           ("Content-Length", str(len(body)))])
+        return Response(200, "OK", headers, body)
+
+
+def _glb_bytes(room: Room) -> bytes:
+    import tempfile
+
+    from sim.scenes.export import export_glb
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_glb(room.scenario.scene, Path(tmp) / "scene.glb")
+        return Path(path).read_bytes()
