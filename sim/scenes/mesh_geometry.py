@@ -14,7 +14,7 @@ __all__ = [
     "footprint",
     "hole_free",
     "largest",
-    "open_faces",
+    "open_cut_faces",
     "section_area",
     "section_segments",
 ]
@@ -97,17 +97,28 @@ def section_segments(tris: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray
     return seg, rows
 
 
-def open_faces(tris: np.ndarray) -> np.ndarray:
-    """Mask of triangles with an edge no other triangle shares (single-sided surfaces)."""
+def open_cut_faces(tris: np.ndarray, z: float) -> np.ndarray:
+    """Mask of triangles (all cut by the plane at ``z``) with a crossing edge that no other
+    of them shares: single-sided surfaces, whose section does not close."""
     if len(tris) == 0:
         return np.zeros(0, bool)
-    keys = np.round(tris.reshape(-1, 3) / SNAP).astype(np.int64)
-    _, vid = np.unique(keys, axis=0, return_inverse=True)
-    vid = vid.reshape(-1, 3)
-    edges = np.sort(np.stack([vid[:, [0, 1]], vid[:, [1, 2]], vid[:, [2, 0]]], axis=1), axis=2)
-    flat = edges.reshape(-1, 2)
+    above = tris[..., 2] > z
+    keys = np.round(tris / SNAP).astype(np.int64)  # (n, 3, 3)
+    ends = []
+    for a, b in ((0, 1), (1, 2), (2, 0)):  # the three edges of every triangle at once
+        ka, kb = keys[:, a], keys[:, b]
+        first = (ka[:, 0] < kb[:, 0]) | ((ka[:, 0] == kb[:, 0]) & (
+            (ka[:, 1] < kb[:, 1]) | ((ka[:, 1] == kb[:, 1]) & (ka[:, 2] <= kb[:, 2]))))
+        lo = np.where(first[:, None], ka, kb)
+        hi = np.where(first[:, None], kb, ka)
+        ends.append((np.concatenate([lo, hi], axis=1), above[:, a] != above[:, b]))
+    edges = np.stack([e for e, _ in ends], axis=1)  # (n, 3, 6) canonical edge keys
+    crossing = np.stack([c for _, c in ends], axis=1)  # (n, 3)
+    flat = edges[crossing]
     _, inv, counts = np.unique(flat, axis=0, return_inverse=True, return_counts=True)
-    return (counts[inv.reshape(-1)] == 1).reshape(-1, 3).any(axis=1)
+    lonely = np.zeros(crossing.shape, bool)
+    lonely[crossing] = counts[inv.reshape(-1)] == 1
+    return lonely.any(axis=1)
 
 
 def _winding(points: np.ndarray, seg: np.ndarray, chunk: int = 2_000_000) -> np.ndarray:

@@ -40,7 +40,7 @@ from sim.scenes.mesh_geometry import (
     footprint,
     hole_free,
     largest,
-    open_faces,
+    open_cut_faces,
     section_area,
     section_segments,
 )
@@ -218,31 +218,22 @@ def _walkable(tris: np.ndarray, part: np.ndarray) -> Polygon:
     return largest(shapely.set_precision(shapely.simplify(area, SIMPLIFY), 0.001))
 
 
-def _cut(soup: Soup, rows: np.ndarray, z: float, is_open: np.ndarray) -> shapely.Geometry:
+def _cut(soup: Soup, rows: np.ndarray, z: float) -> shapely.Geometry:
     """What the plane at ``z`` cuts, solid, from the triangles ``rows`` (part by part)."""
     if len(rows) == 0:
         return Polygon()
-    seg, hit = section_segments(soup.tris[rows], z + 1e-5)
+    z += 1e-5  # off any vertex modelled exactly at a slice height
+    seg, hit = section_segments(soup.tris[rows], z)
     if len(seg) == 0:
         return Polygon()
-    owner = soup.part[rows[hit]]
-    open_seg = is_open[rows[hit]]
+    cut_rows = rows[hit]
+    owner = soup.part[cut_rows]
     solids = []
     for p in np.unique(owner):  # one iteration per named part, not per triangle
         mine = owner == p
-        solids.append(section_area(seg[mine], THIN_WALL, open_seg[mine]))
+        lonely = open_cut_faces(soup.tris[cut_rows[mine]], z)
+        solids.append(section_area(seg[mine], THIN_WALL, lonely))
     return shapely.union_all(solids)
-
-
-def _open_by_part(soup: Soup) -> np.ndarray:
-    """Per triangle, whether it has an edge no triangle of its own part shares."""
-    out = np.zeros(len(soup.tris), bool)
-    order = np.argsort(soup.part, kind="stable")
-    bounds = np.searchsorted(soup.part[order], np.arange(len(soup.parts) + 1))
-    for p in range(len(soup.parts)):  # one iteration per named part
-        rows = order[bounds[p]:bounds[p + 1]]
-        out[rows] = open_faces(soup.tris[rows])
-    return out
 
 
 def _part_sets(parts: list[Part]) -> tuple[set[int], set[int], set[int]]:
@@ -323,7 +314,6 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
     walk, holes, cuts = [], [], []
     solid_rows = np.flatnonzero(~special)  # named exits and stairs are not obstacles
     outlines = [_walkable(soup.tris[lv.rows], soup.part[lv.rows]) for lv in levels]
-    is_open = _open_by_part(soup)
     for lv, w in zip(levels, outlines, strict=True):
         if w.area < MIN_FLOOR_AREA:
             findings.append(Finding("dropped", f"z={lv.elevation:g}", "only narrow strips "
@@ -339,7 +329,7 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
         zr = soup.tris[solid_rows, :, 2]
         near = solid_rows[(zr.max(axis=1) > lv.elevation) &
                           (zr.min(axis=1) < lv.elevation + max(SLICE_HEIGHTS))]
-        cut = shapely.union_all([_cut(soup, near, lv.elevation + h, is_open)
+        cut = shapely.union_all([_cut(soup, near, lv.elevation + h)
                                  for h in SLICE_HEIGHTS
                                  if h < headroom - 0.3])
         walk.append(w)
