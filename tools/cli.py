@@ -52,6 +52,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    """``drill render``: the parser is light; Panda3D is imported only when it runs."""
+    from render.cli import add_parser
+
+    add_parser(sub)
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from sim.scenes.mesh_import import import_mesh, parse_exit_spec
 
@@ -105,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--density", type=float, default=0.1,
                    help="people per m² placed in the scenario (default 0.1)")
     m.set_defaults(func=_cmd_import)
+    _add_render(sub)
     return p
 
 
