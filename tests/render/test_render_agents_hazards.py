@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import drill_of, is_red, near_colour, window
+from pictures import drill_of, is_red, near_colour, window
 
 from render.agents import BODY_HEIGHT, SIDES
 from render.palette import AGENT_COLOURS, HAZARD_COLOURS, INJURED

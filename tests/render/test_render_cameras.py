@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import drill_of, is_green, near_colour, window
+from pictures import drill_of, is_green, near_colour, window
 
 from render.agents import BODY_HEIGHT
 from render.building import LINTEL

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from conftest import SCENES, drill_of, is_green, is_red, is_refuge_blue, near_colour, window
+from pictures import SCENES, drill_of, is_green, is_red, is_refuge_blue, near_colour, window
 
 from render.agents import BODY_HEIGHT
 from render.building import LINTEL

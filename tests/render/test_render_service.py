@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import drill_of
+from pictures import drill_of
 
 from render.errors import CameraError, DisplayError, RenderError
 from render.headless import open_display

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
-from conftest import scenario
+from corridor_docs import scenario
 from scipy.spatial import cKDTree
 
 from sim.agents.crowd import Choice, State

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import corridor
+from corridor_docs import corridor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import contains_xy

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import corridor
+from corridor_docs import corridor
 from shapely.geometry import Polygon
 
 from sim.drill import Drill

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from conftest import corridor
+from corridor_docs import corridor
 from scenes import SPEED_134, corner, door_room, run_to_end
 
 from sim.drill import Drill
