@@ -16,7 +16,7 @@ from panda3d.core import NodePath, TransparencyAttrib
 from shapely.geometry import Polygon
 
 from render.meshes import flat_mesh, triangles_node
-from render.palette import SCENE_COLOURS
+from render.palette import CLOSED_EXIT, SCENE_COLOURS
 from sim.scenes.export import DEFAULT_STOREY, scene_to_trimesh
 from sim.scenes.model import Scene
 
@@ -39,6 +39,11 @@ class Building:
     """Each exit's lintel, positioned at the centre of the exit's bounding box."""
     lintel_size: np.ndarray
     """(n_exits, 2) extent of each lintel along x and y, m."""
+    closed: list[tuple[list[NodePath], list[NodePath]]]
+    """Per exit, its nodes in the open colour and the same nodes in the closed colour (red,
+    hidden until the exit closes). Closing shows one set and hides the other: vertex colours
+    only, no ColorAttrib, which a second graphics context in the process (a RenderService
+    thread) made come out white."""
     storey: np.ndarray
     """(n_floors,) height from each floor to the next one up (or the default), m."""
 
@@ -88,6 +93,7 @@ def build(scene: Scene) -> Building:
     for fi, node in enumerate(exits):
         node.reparent_to(floors[scene.exits[fi].floor])
     elev = np.array([f.elevation for f in scene.floors])
+    variants: list[tuple[list[NodePath], list[NodePath]]] = [([], []) for _ in scene.exits]
     for name in ts.graph.nodes_geometry:
         transform, geom_name = ts.graph[name]
         mesh = ts.geometry[geom_name].copy()
@@ -105,6 +111,8 @@ def build(scene: Scene) -> Building:
         else:  # pragma: no cover - the export names every node
             parent = root
         mesh_node(name, mesh).reparent_to(parent)
+        if kind == "exit":
+            variants[scene.exit_index(ident)][1].append(_closed_copy(name, mesh, parent))
     lintels, sizes = [], []
     for e, node in zip(scene.exits, exits, strict=True):
         x0, y0, x1, y1 = e.polygon.bounds
@@ -115,7 +123,24 @@ def build(scene: Scene) -> Building:
         if lintel is not None:
             lintel.apply_translation(-centre)  # so that scaling keeps it over the exit
             mesh_node(f"lintel:{e.id}", lintel).reparent_to(holder)
+            variants[len(lintels)][1].append(_closed_copy(f"lintel:{e.id}", lintel, holder))
         lintels.append(holder)
         sizes.append((x1 - x0, y1 - y0))
+    for (opened, shut), node in zip(variants, exits, strict=True):
+        opened += [c for c in node.find_all_matches("**/+GeomNode")
+                   if not c.has_net_tag("closed")]
+        for c in shut:
+            c.hide()
     return Building(root=root, floors=floors, exits=exits, storey=storey_heights(scene),
-                    lintels=lintels, lintel_size=np.array(sizes, float).reshape(-1, 2))
+                    lintels=lintels, lintel_size=np.array(sizes, float).reshape(-1, 2),
+                    closed=variants)
+
+
+def _closed_copy(name: str, mesh, parent: NodePath) -> NodePath:  # noqa: ANN001
+    """The same mesh in the closed-exit colour, under ``parent``, tagged "closed"."""
+    red = mesh.copy()
+    red.visual.face_colors = (*CLOSED_EXIT[:3], 255)
+    node = mesh_node(f"{name}:closed", red)
+    node.reparent_to(parent)
+    node.set_tag("closed", "1")
+    return node

@@ -33,7 +33,7 @@ from render.camera import Placement, parse_camera, place
 from render.errors import RenderError, SizeError
 from render.hazards import build_hazards
 from render.headless import Display, framebuffer, open_display
-from render.palette import CLOSED_EXIT, SKY
+from render.palette import SKY
 from render.state import SceneState
 from sim.scenes.model import Scene
 
@@ -146,12 +146,13 @@ class Renderer:
                            / np.maximum(self.building.lintel_size, 1e-3))
         for lintel, (sx, sy) in zip(self.building.lintels, scale, strict=True):
             lintel.set_scale(sx, sy, 1.0)
-        for i, (e, node) in enumerate(zip(self.scene.exits, self.building.exits, strict=True)):
+        for i, (e, (opened, shut)) in enumerate(zip(self.scene.exits, self.building.closed,
+                                                    strict=True)):
             closed = (i < len(is_open) and not is_open[i]) or e.id in blocked
-            if closed:
-                node.set_color(*(c / 255 for c in CLOSED_EXIT), priority=1)
-            else:
-                node.clear_color()
+            for n in shut:
+                n.show() if closed else n.hide()
+            for n in opened:
+                n.hide() if closed else n.show()
         key = tuple(state.hazards)
         if key != self._hazard_key:
             for node in self._hazard_nodes:
