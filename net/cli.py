@@ -33,6 +33,9 @@ def add_parsers(subparsers: Any) -> None:
     s.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     s.add_argument("--blind", action="store_true",
                    help="do not tell participants the scripted inject timeline")
+    s.add_argument("--record", default="recordings", metavar="DIR",
+                   help="record every drill into DIR (default: recordings; docs/recording.md)")
+    s.add_argument("--no-record", action="store_true", help="do not record the drills")
     s.set_defaults(func=run_serve)
     j = subparsers.add_parser("join", help="join a drill as a headless participant or a bot")
     j.add_argument("url", help="ws://HOST:PORT of the server (or ws://HOST:PORT/drills/ID)")
@@ -56,7 +59,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 0.5 <= args.tick_hz <= 100:
         raise NetError(f"--tick-hz must be 0.5-100, got {args.tick_hz}")
     config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
-                          blind=True if args.blind else None)
+                          blind=True if args.blind else None,
+                          record_dir=None if args.no_record else args.record)
 
     async def main() -> None:
         server = DrillServer(config)
@@ -70,6 +74,8 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"serving drill {room.id} ({room.scenario.name}, {room.drill.total} agents) at "
               f"{server.url}; scene as GLB at http://{args.host}:{server.port}/drills/"
               f"{room.id}/scene.glb; Ctrl-C to stop", file=sys.stderr, flush=True)
+        if room.recorder is not None:
+            print(f"recording into {room.recorder.path}", file=sys.stderr, flush=True)
         try:
             await asyncio.Event().wait()
         finally:

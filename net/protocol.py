@@ -111,6 +111,7 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
              "floor": (_int(0, 1000), False), "note": (_str(500), False)},
     "start": {}, "pause": {}, "resume": {}, "end": {},
     "speed": {"factor": (_num(0.1, 10.0), True)},
+    "seek": {"t": (_num(0.0, 1.0e7), True)},
     "inject": {"event": (valid_event, True)},
     "create": {"scenario": (_str(100), True)},
     "view_request": {"camera": (_str(100), True), "size": (_size, False),
@@ -121,7 +122,7 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
 CLIENT_TYPES = tuple(SCHEMAS)
 ACTIONS = ("pose", "order_evacuation", "door", "report", "mark")
 """Participant actions (instructors may send them too)."""
-INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create")
+INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek")
 _READ_ONLY = ("ping", "resync", "view_request")
 
 

@@ -8,6 +8,7 @@ encoded frames and the replies for the I/O layer to send.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -65,6 +66,8 @@ class TickResult:
     """Agents whose quantised position changed in this tick."""
     step_s: float = 0.0
     """Wall time spent stepping and encoding, s."""
+    resync_all: bool = False
+    """Every client of the room needs the snapshot (a replay jumped in time)."""
 
 
 def audience(role: str) -> str:
@@ -96,7 +99,7 @@ class Room:
     """A drill hosted by the server: seats, tokens, command queue, state stream."""
 
     def __init__(self, drill_id: str, scenario: Scenario, script: DrillScript | None = None,
-                 *, seed: int | None = None, name: str = ""):
+                 *, seed: int | None = None, name: str = "", record: Any = None):
         self.id = drill_id
         self.name = name or scenario.name
         self.scenario = scenario
@@ -128,6 +131,35 @@ class Room:
         self.journal: list[dict[str, Any]] = []
         """Every accepted command with who sent it (for observers and recordings)."""
         self._last = self._public_state()
+        self.recorder: Any = None
+        """A :class:`sim.recording.Recorder` fed every tick, or None; ``record`` is a
+        folder: the drill is recorded into ``record/<time>-<scenario>-<id>.rec``."""
+        if record is not None:
+            self._open_recorder(record)
+
+    def _open_recorder(self, folder: Any) -> None:
+        from pathlib import Path
+
+        from sim.recording import Recorder
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = Path(folder) / f"{stamp}-{self.scenario.name}-{self.id}.rec"
+        self.recorder = Recorder(path, self.drill, meta={"mode": "serve", "drill": self.id,
+                                                         "alarm": self.script.alarm,
+                                                         "blind": self.script.blind})
+        self.recorder.frame(self.drill)
+
+    def close_recording(self) -> None:
+        """Finish the recording (index and trailer); later ticks are not recorded."""
+        if self.recorder is not None and not self.recorder.closed:
+            from sim.output import summary
+
+            try:
+                self.recorder.close(summary(self.drill, 0.0))
+            except OSError as exc:
+                logging.getLogger(__name__).error("recording %s not closed: %s",
+                                                  self.recorder.path, exc)
+                self.recorder = None
 
     # ------------------------------------------------------------------ seats (loop thread)
 
@@ -216,6 +248,15 @@ class Room:
             replies.append((key, message("ack", ref=ref, of=msg["type"], tick=tick_at)))
         if self.status == "running":
             self._advance(period, events)
+        if self.recorder is not None and not self.recorder.closed:
+            try:
+                self.recorder.frame(self.drill, events, log)
+                if self.status in ("finished", "ended"):
+                    self.close_recording()
+            except OSError as exc:  # a full disk stops the recording, never the drill
+                logging.getLogger(__name__).error("recording %s stopped: %s",
+                                                  self.recorder.path, exc)
+                self.recorder = None
         agents, moved = self.encoder.delta(self.drill)
         self.seq += 1
         base = message("delta", seq=self.seq, tick=self.drill.tick,
@@ -357,6 +398,8 @@ class Room:
             self.speed = float(msg["factor"])
         elif kind == "end":
             self.status = "ended"
+        elif kind == "seek":
+            raise ProtocolError("state", "seek is only possible in a replay")
         else:
             raise ProtocolError("unknown_type", f"'{kind}' is not handled by a drill")
 

@@ -70,6 +70,8 @@ class ServerConfig:
     """Drills one server hosts at most (``create`` beyond it is refused)."""
     write_limit: int = 64 * 1024
     """Bytes buffered per connection before a send waits (websockets ``write_limit``)."""
+    record_dir: str | None = None
+    """Folder into which every drill hosted is recorded (None: not recorded)."""
     send_buffer: int | None = None
     """SO_SNDBUF of client sockets, bytes (None: the system's); small values make slow
     clients show up sooner (tests)."""
@@ -208,6 +210,9 @@ class DrillServer:
         for h in self.hosted.values():
             if h.task:
                 h.task.cancel()
+        for h in self.hosted.values():
+            with h.room.state_lock:  # not while a tick runs in its worker thread
+                h.room.close_recording()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -219,10 +224,15 @@ class DrillServer:
             if self.config.blind is not None:
                 script = type(script)(injects=script.injects, blind=self.config.blind,
                                       alarm=script.alarm)
-            return Room(secrets.token_hex(4), sc, script, seed=seed)
+            return Room(secrets.token_hex(4), sc, script, seed=seed,
+                        record=self.config.record_dir)
 
         room = await asyncio.to_thread(build)
         self.catalogue.setdefault(room.scenario.name, str(scenario))
+        return self.host(room)
+
+    def host(self, room: Room) -> Room:
+        """Host an already built room (a live drill or a replay) and start its tick."""
         hosted = _Hosted(room)
         self.hosted[room.id] = hosted
         hosted.task = asyncio.get_running_loop().create_task(self._run(hosted))
@@ -262,6 +272,9 @@ class DrillServer:
             if isinstance(key, Session) and not key.closing:
                 key.push_control(reply)
         snap_frames: dict[str, bytes] = {}
+        if res.resync_all and res.snapshots is not None:
+            for s in hosted.sessions:
+                s.resync = not s.pending_welcome
         for s in list(hosted.sessions):
             if s.closing or s.seat is None:
                 continue

@@ -4,12 +4,13 @@
 
     SimError
     ├── ScenarioError      a scenario file or scene description is wrong (names file and field)
-    └── SimulationError    a run cannot proceed (e.g. agents that can reach no exit)
+    ├── SimulationError    a run cannot proceed (e.g. agents that can reach no exit)
+    └── RecordingError     a recording cannot be read, replayed or reported on
 """
 
 from __future__ import annotations
 
-__all__ = ["ScenarioError", "SimError", "SimulationError"]
+__all__ = ["RecordingError", "ScenarioError", "SimError", "SimulationError"]
 
 
 class SimError(Exception):
@@ -32,3 +33,7 @@ class ScenarioError(SimError):
 
 class SimulationError(SimError):
     """A run cannot proceed for a reason found after the scenario was read."""
+
+
+class RecordingError(SimError):
+    """A recording is unreadable, damaged, of a newer format, or does not fit its use."""

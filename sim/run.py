@@ -11,6 +11,7 @@ from typing import Any
 
 from sim.drill import Drill
 from sim.output import EventLog, TrajectoryWriter, summary
+from sim.recording import FRAME_HZ, Recorder
 from sim.scenario import Scenario
 
 __all__ = ["run"]
@@ -25,8 +26,9 @@ def run(
 ) -> dict[str, Any]:
     """Run ``scenario`` until everyone has left or max_time; write results into ``out``.
 
-    Writes ``summary.json``, ``trajectories.txt`` (PedPy text format) and
-    ``events.jsonl``; returns the summary.
+    Writes ``summary.json``, ``trajectories.txt`` (PedPy text format),
+    ``events.jsonl`` and the recording ``drill.rec`` (docs/recording.md); returns the
+    summary.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,13 +36,22 @@ def run(
     drill = Drill(scenario, seed=seed)
     traj = TrajectoryWriter(out / "trajectories.txt", drill, scenario.settings.trajectory_every)
     log = EventLog(out / "events.jsonl")
+    rec = Recorder(out / "drill.rec", drill, meta={"mode": "run"})
+    every = max(1, round(1.0 / (FRAME_HZ * drill.dt)))  # recorded steps: 10 per second
     try:
         log.write([{"t": 0.0, "type": "run_started", "scenario": scenario.name,
                     "seed": drill.seed, "agents": drill.total}])
         traj.maybe_write(drill)
+        rec.frame(drill)
         while not drill.done():
-            log.write(drill.step())
+            events = drill.step()
+            log.write(events)
             traj.maybe_write(drill)
+            # Frames at 10 per simulated second, and whenever something besides departures
+            # happened (an exit closed), so that its effect is in a frame of its own.
+            if (drill.tick % every == 0 or drill.done()
+                    or any(e["type"] != "evacuated" for e in events)):
+                rec.frame(drill, events)
             if progress is not None:
                 progress(drill)
         log.write([{"t": round(drill.time, 6), "type": "run_ended",
@@ -48,7 +59,8 @@ def run(
     finally:
         traj.close()
         log.close()
-    result = summary(drill, time.perf_counter() - t0)
+        result = summary(drill, time.perf_counter() - t0)
+        rec.close(result)
     (out / "summary.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return result
 

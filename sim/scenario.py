@@ -31,6 +31,8 @@ __all__ = [
     "Event",
     "Group",
     "ModelParams",
+    "PLAN_ACTIONS",
+    "PlanStep",
     "Scenario",
     "Settings",
     "builtin_names",
@@ -47,6 +49,10 @@ MAX_COORDINATE = 1.0e5
 """Largest coordinate accepted, m: a building, a campus or a mine, not a continent."""
 EVENT_ACTIONS = ("close_exit", "open_exit")
 EXIT_KINDS = ("exit", "refuge")
+PLAN_ACTIONS = ("alarm", "report", "order_evacuation", "door", "first_out", "evacuated",
+                "floor_clear", "zone_clear")
+"""What a plan step ([[plan]]) may require; see docs/scenario.md."""
+PLAN_AFTER = ("alarm", "start")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +119,28 @@ class Event:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlanStep:
+    """One step of a digitised plan (预案): who must do what within how long."""
+
+    id: str
+    role: str
+    """Who is responsible (free text, e.g. "现场指挥")."""
+    action: str
+    """One of :data:`PLAN_ACTIONS`."""
+    within: float
+    """Deadline, s after :attr:`after`."""
+    after: str = "alarm"
+    """The moment the deadline counts from: "alarm" or "start" (t = 0)."""
+    text: str = ""
+    floor: str | None = None
+    """For ``floor_clear``: the floor id (None: every floor)."""
+    zone: str | None = None
+    """For ``zone_clear``: the zone (group) id."""
+    fraction: float = 1.0
+    """For ``evacuated``: the share of the occupants that must be out."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Scenario:
     """A validated scenario: a scene, populations, settings and timed events."""
 
@@ -124,6 +152,8 @@ class Scenario:
     events: tuple[Event, ...] = ()
     source: str = "<scenario>"
     """Where the scenario came from (file path or built-in name), for messages."""
+    plan: tuple[PlanStep, ...] = ()
+    """The digitised plan (``[[plan]]``), checked by the drill report."""
 
 
 def builtin_names() -> list[str]:
@@ -342,6 +372,8 @@ def parse(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
     ids = [g.id for g in groups]
     _no_duplicates(ids, top, "groups")
     events = tuple(_event(t, scene) for t in top.tables("events"))
+    plan = tuple(_plan_step(i, t, scene, ids) for i, t in enumerate(top.tables("plan")))
+    _no_duplicates([p.id for p in plan], top, "plan")
     top.done()
     return Scenario(
         name=name,
@@ -351,6 +383,7 @@ def parse(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
         model=model,
         events=tuple(sorted(events, key=lambda e: e.time)),
         source=source,
+        plan=plan,
     )
 
 
@@ -582,3 +615,25 @@ def _event(t: _Table, scene: Scene) -> Event:
         t.fail(f"no exit with id '{eid}' (exits: {', '.join(e.id for e in scene.exits)})", "exit")
     t.done()
     return Event(time=time, action=action, exit=idx)
+
+
+def _plan_step(i: int, t: _Table, scene: Scene, groups: list[str]) -> PlanStep:
+    action = t.choice("action", PLAN_ACTIONS)
+    floor = zone = None
+    if action == "floor_clear" and t.has("floor"):
+        fid = t.string("floor")
+        if fid not in [f.id for f in scene.floors]:
+            t.fail(f"no floor with id '{fid}' (floors: "
+                   f"{', '.join(f.id for f in scene.floors)})", "floor")
+        floor = fid
+    if action == "zone_clear":
+        zone = t.string("zone")
+        if zone not in groups:
+            t.fail(f"no zone (group) '{zone}' (zones: {', '.join(groups)})", "zone")
+    fraction = t.number("fraction", 1.0, lo=0, lo_open=True, hi=1.0) \
+        if action == "evacuated" else 1.0
+    step = PlanStep(id=t.string("id", f"P{i + 1}"), role=t.string("role", "—"), action=action,
+                    within=t.number("within", lo=0), after=t.choice("after", PLAN_AFTER, "alarm"),
+                    text=t.string("text", action), floor=floor, zone=zone, fraction=fraction)
+    t.done()
+    return step

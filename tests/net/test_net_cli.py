@@ -19,7 +19,8 @@ def _drill(*args: str, **kw) -> subprocess.Popen:
 
 def test_serve_prints_and_writes_tokens_and_join_follows_the_drill(tmp_path):
     tokens = tmp_path / "tokens.json"
-    server = _drill("serve", str(HALL), "--port", "0", "--tokens", str(tokens))
+    server = _drill("serve", str(HALL), "--port", "0", "--tokens", str(tokens),
+                    "--record", str(tmp_path / "rec"))
     try:
         info = json.loads(server.stdout.readline())
         assert set(info["tokens"]) == {"instructor", "participant", "observer"}
@@ -41,6 +42,7 @@ def test_serve_prints_and_writes_tokens_and_join_follows_the_drill(tmp_path):
     finally:
         server.terminate()
         server.wait(TIMEOUT)
+    assert list((tmp_path / "rec").glob("*.rec")), "the served drill is recorded"
 
 
 def test_serve_with_a_wrong_scenario_prints_one_line_and_exits_2():

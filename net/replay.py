@@ -1,0 +1,190 @@
+"""A recorded drill hosted like a live one: the drill server fed from a file.
+
+:class:`ReplayRoom` is a :class:`net.room.Room` whose "drill" is a
+:class:`sim.recording.Player` instead of a simulation. Clients join it with the same
+tokens, get the same ``welcome``, ``snapshot`` and ``delta`` messages, and instructors
+control it with ``start``/``pause``/``resume``/``speed``/``end`` and ``seek {t}``
+(docs/protocol.md). Commands that would change the drill (doors, injects, orders) are
+refused: a replay shows what happened.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from net.errors import ProtocolError
+from net.protocol import encode
+from net.room import PUBLIC_EVENTS, Room, TickResult, scene_info
+from net.script import DrillScript
+from net.state import AgentEncoder
+from sim.recording import Player, Recording
+
+__all__ = ["ReplayRoom"]
+
+_REFUSED = ("door", "inject", "order_evacuation")
+
+
+class _Crowd:
+    def __init__(self, ids: np.ndarray, state: np.ndarray):
+        self.id, self.state = ids, state
+
+
+class _Hazard:
+    def __init__(self, d: dict[str, Any]):
+        self._d = d
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._d)
+
+
+class _PlayedDrill:
+    """What the room and the state encoder read from a drill, taken from a :class:`Player`."""
+
+    def __init__(self, player: Player, total: int, dt: float):
+        self.player, self.total, self.dt = player, total, dt
+
+    @property
+    def _f(self) -> Any:
+        assert self.player.frame is not None
+        return self.player.frame
+
+    @property
+    def tick(self) -> int:
+        return self._f.tick
+
+    @property
+    def time(self) -> float:
+        return self._f.t
+
+    @property
+    def evacuated(self) -> int:
+        return self._f.evacuated
+
+    @property
+    def exit_open(self) -> list[bool]:
+        return self._f.exits
+
+    @property
+    def hazards(self) -> list[_Hazard]:
+        return [_Hazard(h) for h in self._f.hazards]
+
+    @property
+    def crowd(self) -> _Crowd:
+        return _Crowd(self._f.ids, self._f.state)
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(len(self._f.ids)), self._f.xyz
+
+    def done(self) -> bool:
+        return self.player.finished
+
+
+class ReplayRoom(Room):
+    """A recording served as a drill: seekable, pausable, at any speed."""
+
+    def __init__(self, rec: Recording, *, speed: float = 1.0, start_t: float = 0.0,
+                 drill_id: str | None = None):
+        # Not Room.__init__: there is no simulation to build, only a file to play.
+        self.recording = rec
+        self.id = drill_id or secrets.token_hex(4)
+        self.scenario = rec.scenario()
+        self.name = f"replay of {self.scenario.name}"
+        self.script = DrillScript()
+        self.player = Player(rec)
+        played = _PlayedDrill(self.player, int(rec.header["total"]), rec.dt)
+        self.drill = played  # type: ignore[assignment]
+        self._clock = 0.0
+        """Playback time, s: advances by speed x tick period; frames up to it are shown."""
+        self.player.seek(start_t)
+        self._seek_journal()
+        self.tokens = {role: secrets.token_urlsafe(16) for role in
+                       ("instructor", "participant", "observer")}
+        self.seats: dict[int, Any] = {}
+        self._by_resume: dict[str, Any] = {}
+        self._next_pid = 1
+        self.status = "running"
+        self.speed = float(speed)
+        self.scene = scene_info(self.scenario.scene, self.scenario)
+        self.encoder = AgentEncoder()
+        self.encoder.reset(self.drill)
+        self.seq = 0
+        self._budget = 0.0
+        self._lock = threading.Lock()
+        self.state_lock = threading.Lock()
+        self._pending: list[Any] = []
+        self._script_pos = 0
+        self.avatars: dict[int, dict[str, Any]] = {}
+        self.marks: list[dict[str, Any]] = []
+        self.recorder = None
+        self._seeked = False
+        self._snap_planned = False
+        self._played_log: list[dict[str, Any]] = []
+        self._played_reports: list[dict[str, Any]] = []
+        self._last = self._public_state()
+
+    def _seek_journal(self) -> None:
+        """After a jump: the journal and reports as they stood at the frame shown now."""
+        t = self.player.frame.t if self.player.frame else 0.0
+        self._clock = t
+        self.journal = [e for e in self.recording.journal() if e.get("t", 0.0) <= t + 1e-9]
+        self.reports = [e for e in self.journal if e.get("type") == "report"]
+
+    def _public_state(self) -> dict[str, Any]:
+        out = super()._public_state()
+        out["replay"] = True
+        return out
+
+    def _tick(self, period: float, snapshot: bool) -> TickResult:
+        with self._lock:
+            seek = any(m.get("type") == "seek" for _, _, m in self._pending)
+        self._seeked, self._snap_planned = False, seek
+        self._played_log, self._played_reports = [], []
+        res = super()._tick(period, snapshot or seek)
+        res.resync_all = self._seeked
+        if self._played_log:
+            # The recorded journal goes to instructors and observers as a live one does.
+            priv = msgpack.unpackb(res.frames["privileged"], raw=False, strict_map_key=False)
+            priv["log"] = [*priv.get("log", []), *self._played_log]
+            if self._played_reports:
+                priv["reports"] = [*priv.get("reports", []), *self._played_reports]
+            res.frames["privileged"] = encode(priv)
+        return res
+
+    def _advance(self, period: float, events: list[dict[str, Any]]) -> None:
+        self._clock += self.speed * period
+        for r in self.player.advance_to(self._clock):
+            if r["k"] == "ev":
+                events.extend(e for e in r["events"] if e.get("type") in PUBLIC_EVENTS)
+            elif r["k"] == "log":
+                entry = r["entry"]
+                self.journal.append(entry)
+                self._played_log.append(entry)
+                if entry.get("type") == "report":
+                    self.reports.append(entry)
+                    self._played_reports.append(entry)
+        if self.player.finished:
+            self.status = "finished"
+
+    def _apply(self, seat: Any, msg: dict[str, Any], **kw: Any) -> None:
+        kind = msg["type"]
+        if kind in _REFUSED:
+            raise ProtocolError("state", f"'{kind}' cannot change a replay")
+        if kind == "seek":
+            if not self._snap_planned:  # arrived after this tick looked: next tick
+                self.submit(None, seat, msg)
+                return
+            self.player.seek(float(msg["t"]))
+            self._seek_journal()
+            self.encoder.reset(self.drill)
+            self._seeked = True
+            if self.status == "finished" and not self.player.finished:
+                self.status = "paused"
+            return
+        if kind == "resume" and self.status == "finished":
+            raise ProtocolError("state", "the replay is at its end; seek first")
+        super()._apply(seat, msg, **kw)

@@ -1,0 +1,101 @@
+"""Words of the report in Chinese (default) and English."""
+
+from __future__ import annotations
+
+__all__ = ["ACTION_NAMES", "T", "action_name"]
+
+ACTION_NAMES = {
+    "alarm": ("发出警报", "alarm given"),
+    "report": ("首次信息报送", "first report"),
+    "order_evacuation": ("下达疏散命令", "evacuation ordered"),
+    "door": ("首次开关门", "first door opened or closed"),
+    "first_out": ("首人撤出", "first person out"),
+    "evacuated": ("人员撤离", "people out"),
+    "floor_clear": ("楼层清空", "floor(s) clear"),
+    "zone_clear": ("区域清空", "zone clear"),
+}
+
+
+def action_name(action: str, lang: str) -> str:
+    """The plan action in words."""
+    zh, en = ACTION_NAMES.get(action, (action, action))
+    return zh if lang == "zh" else en
+
+
+_PAIRS = {
+    "title": ("演练评估报告", "Drill evaluation report"),
+    "item": ("项目", "item"), "value": ("数值", "value"),
+    "scenario": ("情景", "scenario"), "recorded": ("记录时间", "recorded"),
+    "mode": ("方式", "mode"), "seed": ("随机种子", "seed"),
+    "recording_file": ("记录文件", "recording"), "agents": ("参演人数", "people"),
+    "evacuated": ("已撤离人数", "people out"), "duration": ("记录时长 (秒)", "recorded time (s)"),
+    "damaged": ("记录文件损坏，报告截至", "recording damaged; the report stops at"),
+    "font_note": ("说明：本机没有中文字体，图中文字以英文显示。",
+                  "Note: no CJK font here, figure labels are in English."),
+    "s1": ("演练的执行情况", "Execution of the drill"),
+    "s2": ("应急预案的实用性和可操作性", "Practicality of the plan"),
+    "s3": ("指挥协调和应急联动机制运行情况", "Command, coordination and joint response"),
+    "s4": ("应急人员的处置情况", "Handling by the people involved"),
+    "s5": ("演练所用设备装备的适用性", "Suitability of equipment and exits"),
+    "s6": ("意见和建议", "Findings and suggestions"),
+    "evacuation_time": ("疏散时间（末人撤出，秒）", "evacuation time (last out, s)"),
+    "p95_time": ("95% 人员撤出时间 (秒)", "95 % out (s)"),
+    "first_out": ("首人撤出 (秒)", "first out (s)"),
+    "mean_evac": ("平均撤出时间 (秒)", "mean time out (s)"),
+    "complete": ("全部撤离", "everyone out"),
+    "evac_curve": ("疏散曲线", "evacuation curve"),
+    "events": ("演练事件", "events"), "time_s": ("时间 (秒)", "time (s)"),
+    "event": ("事件", "event"), "detail": ("详情", "detail"),
+    "still": ("三维画面", "3D view"),
+    "plan_summary": ("预案共 {n} 个步骤，达标 {met} 个。", "{met} of {n} plan steps met."),
+    "step": ("步骤", "step"), "role": ("岗位", "role"), "content": ("内容", "content"),
+    "action": ("动作", "action"), "deadline": ("时限", "deadline"),
+    "deadline_at": ("截止时刻 (秒)", "due at (s)"), "achieved": ("完成时刻 (秒)", "done at (s)"),
+    "elapsed": ("用时 (秒)", "took (s)"), "verdict": ("结论", "verdict"),
+    "met": ("达标", "met"), "missed": ("未达标", "missed"),
+    "after_alarm": ("自警报起", "after the alarm"), "after_start": ("自演练开始", "after start"),
+    "no_plan": ("本情景未载入数字化预案（[[plan]]），无法逐项核对。",
+                "The scenario carries no plan ([[plan]]); nothing to check."),
+    "milestone": ("环节", "milestone"), "since_alarm": ("距警报 (秒)", "since alarm (s)"),
+    "tl_alarm": ("警报", "alarm"), "tl_first_report": ("首次信息报送", "first report"),
+    "tl_evacuation_order": ("下达疏散命令", "evacuation order"),
+    "tl_first_out": ("首人撤出", "first out"), "tl_last_out": ("末人撤出", "last out"),
+    "tl_p95_out": ("95% 撤出", "95 % out"),
+    "journal": ("指令与报送记录", "commands and reports"),
+    "type": ("类型", "type"), "name": ("人员", "name"),
+    "no_commands": ("演练中无导调指令或参演人员操作。", "No commands or actions were given."),
+    "premovement": ("预动作时间 (秒)", "pre-movement (s)"),
+    "travel": ("行走时间 (秒)", "travel time (s)"),
+    "mean": ("平均", "mean"), "median": ("中位数", "median"), "max": ("最大", "max"),
+    "distributions": ("时间分布", "distributions"),
+    "clear_times": ("楼层与区域清空时间", "floors and zones clear"),
+    "area": ("区域", "area"), "clear_at": ("清空时刻 (秒)", "clear at (s)"),
+    "floor": ("楼层", "floor"), "zone": ("区域", "zone"),
+    "density": ("人员密度", "density"),
+    "density_note": ("按 1 米网格统计，每 0.5 秒采样；服务水平按 Fruin 步行道标准（C ≥ 0.43、"
+                     "D ≥ 0.72、E ≥ 1.08、F ≥ 2.17 人/平方米）。",
+                     "Counted on a 1 m grid every 0.5 s; Fruin walkway levels of service "
+                     "(C ≥ 0.43, D ≥ 0.72, E ≥ 1.08, F ≥ 2.17 persons/m²)."),
+    "peak": ("峰值密度", "peak density"),
+    "bottlenecks": ("瓶颈（密度 > 4 人/平方米 持续 > 10 秒）",
+                    "bottlenecks (density > 4 /m² for > 10 s)"),
+    "area_m2": ("面积 (平方米)", "area (m²)"), "longest": ("最长持续 (秒)", "longest (s)"),
+    "nearest_exit": ("最近出口", "nearest exit"),
+    "no_bottleneck": ("未出现持续拥堵。", "No lasting congestion."),
+    "exit": ("出口", "exit"), "width": ("宽度 (米)", "width (m)"), "people": ("人数", "people"),
+    "share": ("占比", "share"), "first": ("首人 (秒)", "first (s)"),
+    "last": ("末人 (秒)", "last (s)"),
+    "mean_flow": ("平均流率 (人/秒)", "mean flow (/s)"),
+    "peak_flow": ("峰值流率 (人/秒)", "peak flow (/s)"),
+    "specific_flow": ("单位宽度峰值流率 (人/米/秒)", "peak specific flow (/m/s)"),
+    "flows": ("出口流率", "exit flows"),
+    "footer": ("本报告由 evacdrill 根据演练记录自动生成；数据见 report.json。",
+               "Generated by evacdrill from the drill recording; figures in report.json."),
+    "compare_title": ("两次演练对比", "Comparison of two runs"),
+    "difference": ("差值 (B − A)", "difference (B − A)"),
+    "premovement_median": ("预动作时间中位数 (秒)", "median pre-movement (s)"),
+    "travel_median": ("行走时间中位数 (秒)", "median travel time (s)"),
+    "evacuation_median": ("撤出时间中位数 (秒)", "median time out (s)"),
+}
+T = {k: {"zh": zh, "en": en} for k, (zh, en) in _PAIRS.items()}
+"""key -> {"zh": ..., "en": ...}."""

@@ -1,0 +1,231 @@
+"""``drill replay``, ``drill report``, ``drill compare``, ``drill archive``: recordings.
+
+Errors (unreadable recording, wrong arguments) are :class:`sim.errors.RecordingError`,
+which ``drill`` prints as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sim.errors import RecordingError
+
+__all__ = ["add_parsers", "archive", "run_archive", "run_compare", "run_replay", "run_report"]
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``replay``, ``report``, ``compare`` and ``archive`` to the ``drill`` parser."""
+    r = sub.add_parser("replay", help="replay a recording to clients, or verify it")
+    r.add_argument("recording", help="a .rec file (drill run writes DIR/drill.rec)")
+    r.add_argument("--serve", action="store_true",
+                   help="stream it through the drill protocol (seek, pause, speed)")
+    r.add_argument("--verify", action="store_true",
+                   help="re-simulate from scenario, seed and commands; compare every frame")
+    r.add_argument("--speed", type=float, default=1.0, help="playback speed (0.1-10)")
+    r.add_argument("--from", dest="start", type=float, default=0.0, metavar="T",
+                   help="start at simulated time T (s)")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--port", type=int, default=8765, help="TCP port (0: any free port)")
+    r.add_argument("--tokens", help="write the drill id, url and tokens here as JSON")
+    r.add_argument("--tick-hz", type=float, default=10.0, help="server ticks per second")
+    r.set_defaults(func=run_replay)
+    p = sub.add_parser("report", help="write the drill evaluation report (HTML + JSON)")
+    p.add_argument("recording")
+    p.add_argument("--out", required=True, help="folder for report.html, report.json, PNGs")
+    p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language (default zh)")
+    p.add_argument("--no-stills", action="store_true", help="no 3D pictures (Panda3D)")
+    p.set_defaults(func=run_report)
+    c = sub.add_parser("compare", help="compare two recordings (curves and a table)")
+    c.add_argument("a")
+    c.add_argument("b")
+    c.add_argument("--out", required=True, help="folder for compare.html/.json/.png")
+    c.add_argument("--lang", default="zh", choices=("zh", "en"))
+    c.set_defaults(func=run_compare)
+    a = sub.add_parser("archive", help="scenario, plan, recording and report in one zip")
+    a.add_argument("recording")
+    a.add_argument("--out", required=True, help="the .zip to write")
+    a.add_argument("--lang", default="zh", choices=("zh", "en"))
+    a.add_argument("--no-stills", action="store_true", help="no 3D pictures in the report")
+    a.set_defaults(func=run_archive)
+
+
+def _open(path: str) -> Any:
+    from sim.recording import Recording
+
+    if not Path(path).is_file():
+        raise RecordingError(f"{path}: no such recording")
+    return Recording(path)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Describe, verify or serve a recording."""
+    if not 0.1 <= args.speed <= 10:
+        raise RecordingError(f"--speed must be 0.1-10, got {args.speed:g}")
+    if args.start < 0:
+        raise RecordingError(f"--from must be >= 0 s, got {args.start:g}")
+    rec = _open(args.recording)
+    t0, t1 = rec.time_range()
+    info = {"recording": args.recording, "scenario": rec.header["name"], "seed": rec.seed,
+            "agents": rec.header["total"], "from_s": t0, "to_s": t1,
+            "chunks": len(rec.chunks), "commands": len(rec.commands()),
+            "closed_cleanly": rec.closed_cleanly, "damage": rec.damage}
+    print(json.dumps(info, ensure_ascii=False))
+    if rec.damage:
+        print(f"drill: warning: recording damaged, readable up to t = {t1:.2f} s: "
+              f"{rec.damage}", file=sys.stderr)
+    status = 0
+    if args.verify:
+        from sim.recording import verify
+
+        res = verify(rec)
+        print(json.dumps({"verify": "ok" if res.ok else "mismatch", "frames": res.frames,
+                          "first_mismatch_tick": res.first_mismatch_tick,
+                          "first_mismatch_t": res.first_mismatch_t,
+                          "max_deviation_m": res.max_deviation_m,
+                          "mismatched_frames": res.mismatched_frames,
+                          "id_mismatches": res.id_mismatches}))
+        status = 0 if res.ok else 1
+    if args.serve:
+        _serve(rec, args)
+    return status
+
+
+def _serve(rec: Any, args: argparse.Namespace) -> None:
+    from net.replay import ReplayRoom
+    from net.server import DrillServer, ServerConfig
+
+    config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz)
+
+    async def main() -> None:
+        server = DrillServer(config)
+        await server.start()
+        room = server.host(ReplayRoom(rec, speed=args.speed, start_t=args.start))
+        info = {**server.info(room), "replay": args.recording}
+        if args.tokens:
+            Path(args.tokens).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
+                                         encoding="utf-8")
+        print(json.dumps(info, ensure_ascii=False), flush=True)
+        print(f"replaying {args.recording} as drill {room.id} at {server.url}; Ctrl-C to stop",
+              file=sys.stderr, flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await server.close()
+
+    asyncio.run(main())
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Write the evaluation report of a recording."""
+    from sim.report import write_report
+
+    _open(args.recording).close()
+    t0 = time.perf_counter()
+    data = write_report(args.recording, args.out, lang=args.lang, stills=not args.no_stills)
+    plan = data["plan"]
+    print(json.dumps({"report": str(Path(args.out) / "report.html"),
+                      "evacuated": data["evacuated"], "agents": data["agents"],
+                      "evacuation_time_s": data["timeline_s"]["last_out"],
+                      "plan_met": sum(p["met"] for p in plan), "plan_steps": len(plan),
+                      "findings": len(data["findings"]), "stills": len(data["stills"]),
+                      "wall_s": round(time.perf_counter() - t0, 2)}, ensure_ascii=False))
+    if data["damage"]:
+        print(f"drill: warning: recording damaged; report covers up to t = {data['end_t']} s: "
+              f"{data['damage']}", file=sys.stderr)
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Compare two recordings; print the table."""
+    from sim.report import compare
+
+    for p in (args.a, args.b):
+        _open(p).close()
+    rows = compare(args.a, args.b, args.out, lang=args.lang)
+
+    def f(v: Any) -> str:
+        return "—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)
+
+    width = max(len(r["label"]) for r in rows) + 2
+    print(f"{'':<{width}}{'A':>10}{'B':>10}{'B-A':>10}")
+    for r in rows:
+        print(f"{r['label']:<{width}}{f(r['a']):>10}{f(r['b']):>10}{f(r['diff']):>10}")
+    print(f"written to {args.out}/ (compare.html, compare.json, compare_curves.png, "
+          "compare_times.png)")
+    return 0
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def archive(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
+            stills: bool = True) -> dict[str, Any]:
+    """Write the drill archive (资料归档) zip; returns its manifest.
+
+    Holds ``scenario.toml``, ``plan.json``, ``drill.rec``, ``report/`` (HTML, JSON,
+    pictures) and ``manifest.json`` with the SHA-256 and size of every other file.
+    """
+    from sim.recording import Recording
+    from sim.report import write_report
+
+    rec_path, out = Path(rec_path), Path(out)
+    if out.suffix.lower() != ".zip":
+        raise RecordingError(f"--out: '{out}' must end in .zip")
+    with Recording(rec_path) as rec:
+        header = rec.header
+        scenario = rec.scenario()
+        text = header["scenario"].get("toml")
+        damage = rec.damage
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        files: dict[str, Path] = {"drill.rec": rec_path}
+        if text is not None:
+            (root / "scenario.toml").write_text(text, encoding="utf-8")
+            files["scenario.toml"] = root / "scenario.toml"
+        (root / "plan.json").write_text(json.dumps([asdict(p) for p in scenario.plan],
+                                                   ensure_ascii=False, indent=1) + "\n",
+                                        encoding="utf-8")
+        files["plan.json"] = root / "plan.json"
+        report_dir = root / "report"
+        write_report(rec_path, report_dir, lang=lang, stills=stills)
+        for p in sorted(report_dir.iterdir()):
+            files[f"report/{p.name}"] = p
+        manifest = {
+            "kind": "evacdrill drill archive", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "scenario": header["name"], "seed": header["seed"], "agents": header["total"],
+            "recording_damage": damage,
+            "files": [{"path": name, "bytes": p.stat().st_size, "sha256": _sha256(p)}
+                      for name, p in files.items()],
+        }
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = out.with_name(out.name + ".part")
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1) + "\n")
+            for name, p in files.items():
+                z.write(p, name)
+        part.replace(out)
+    return manifest
+
+
+def run_archive(args: argparse.Namespace) -> int:
+    """Archive a recording with its scenario, plan and report."""
+    _open(args.recording).close()
+    manifest = archive(args.recording, args.out, lang=args.lang, stills=not args.no_stills)
+    print(json.dumps({"archive": args.out, "files": len(manifest["files"]),
+                      "bytes": Path(args.out).stat().st_size}, ensure_ascii=False))
+    return 0
