@@ -34,7 +34,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(json.dumps({k: result[k] for k in (
         "scenario", "agents", "evacuated", "evacuation_time_s", "exits", "sim_time_s",
         "wall_time_s")}, ensure_ascii=False))
-    print(f"results written to {args.out}/ (summary.json, trajectories.txt, events.jsonl)")
+    print(f"results written to {args.out}/ "
+          "(summary.json, trajectories.txt, events.jsonl, drill.rec)")
     return 0
 
 
