@@ -11,7 +11,6 @@ refused: a replay shows what happened.
 from __future__ import annotations
 
 import secrets
-import threading
 from typing import Any
 
 import msgpack
@@ -19,9 +18,8 @@ import numpy as np
 
 from net.errors import ProtocolError
 from net.protocol import encode
-from net.room import PUBLIC_EVENTS, Room, TickResult, scene_info
+from net.room import PUBLIC_EVENTS, Room, TickResult
 from net.script import DrillScript
-from net.state import AgentEncoder
 from sim.recording import Player, Recording
 
 __all__ = ["ReplayRoom"]
@@ -101,25 +99,10 @@ class ReplayRoom(Room):
         self._clock = 0.0
         """Playback time, s: advances by speed x tick period; frames up to it are shown."""
         self.player.seek(start_t)
+        self._init_session()
         self._seek_journal()
-        self.tokens = {role: secrets.token_urlsafe(16) for role in
-                       ("instructor", "participant", "observer")}
-        self.seats: dict[int, Any] = {}
-        self._by_resume: dict[str, Any] = {}
-        self._next_pid = 1
         self.status = "running"
         self.speed = float(speed)
-        self.scene = scene_info(self.scenario.scene, self.scenario)
-        self.encoder = AgentEncoder()
-        self.encoder.reset(self.drill)
-        self.seq = 0
-        self._budget = 0.0
-        self._lock = threading.Lock()
-        self.state_lock = threading.Lock()
-        self._pending: list[Any] = []
-        self._script_pos = 0
-        self.avatars: dict[int, dict[str, Any]] = {}
-        self.marks: list[dict[str, Any]] = []
         self.recorder = None
         self._seeked = False
         self._snap_planned = False

@@ -107,6 +107,17 @@ class Room:
         self.drill = Drill(scenario, seed=seed)
         if self.script.alarm == "inject":
             self.drill.apply({"type": "hold_premovement"})
+        self._init_session()
+        self._last = self._public_state()
+        self.recorder: Any = None
+        """A :class:`sim.recording.Recorder` fed every tick, or None; ``record`` is a
+        folder: the drill is recorded into ``record/<time>-<scenario>-<id>.rec``."""
+        if record is not None:
+            self._open_recorder(record)
+
+    def _init_session(self) -> None:
+        """Seats, tokens, the state encoder and the logs: what a live drill and a replay of
+        one share (``self.drill`` and ``self.scenario`` are set before)."""
         self.tokens = {role: secrets.token_urlsafe(16) for role in ROLES}
         """Join token per role."""
         self.seats: dict[int, Seat] = {}
@@ -115,7 +126,7 @@ class Room:
         self.status = "ready"
         """ready (before start), running, paused, finished (sim done), ended."""
         self.speed = 1.0
-        self.scene = scene_info(scenario.scene, scenario)
+        self.scene = scene_info(self.scenario.scene, self.scenario)
         self.encoder = AgentEncoder()
         self.encoder.reset(self.drill)
         self.seq = 0
@@ -130,12 +141,6 @@ class Room:
         self.reports: list[dict[str, Any]] = []
         self.journal: list[dict[str, Any]] = []
         """Every accepted command with who sent it (for observers and recordings)."""
-        self._last = self._public_state()
-        self.recorder: Any = None
-        """A :class:`sim.recording.Recorder` fed every tick, or None; ``record`` is a
-        folder: the drill is recorded into ``record/<time>-<scenario>-<id>.rec``."""
-        if record is not None:
-            self._open_recorder(record)
 
     def _open_recorder(self, folder: Any) -> None:
         from pathlib import Path
