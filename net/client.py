@@ -37,9 +37,11 @@ class DrillClient:
 
     def __init__(self, url: str, *, drill: str, token: str | None = None,
                  resume: str | None = None, name: str = "", keep: bool = True,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, avatar: bool | None = None):
         self.url, self.drill, self.token, self.resume_token = url, drill, token, resume
         self.name = name
+        self.avatar = avatar
+        """For a participant: False joins without an avatar in the crowd (None: default)."""
         self.keep = keep
         """Queue every message for :meth:`next` (off for bots that only measure)."""
         self.timeout = timeout
@@ -84,6 +86,8 @@ class DrillClient:
         except (TimeoutError, OSError) as exc:
             raise ClientError(f"cannot connect to {self.url}: {exc}") from None
         join = message("join", drill=self.drill, name=self.name or "client")
+        if self.avatar is not None:
+            join["avatar"] = self.avatar
         if self.resume_token:
             join["resume"] = self.resume_token
         else:

@@ -100,11 +100,14 @@ def _size(v: Any) -> bool:
 # type -> {field: (check, required)}
 SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
     "join": {"drill": (_str(64), True), "token": (_str(128), False),
-             "resume": (_str(128), False), "name": (_str(100), False)},
+             "resume": (_str(128), False), "name": (_str(100), False),
+             "avatar": (_bool, False)},
     "pose": {"position": (_vec(3), True), "heading": (_num(-100, 100), True),
              "head": (_vec(4, 2.0), False), "floor": (_int(0, 1000), False)},
     "order_evacuation": {"zone": (_str(100), False), "floor": (_str(100), False),
                          "all": (_bool, False)},
+    "move": {"dir": (_vec(2, 1.0e3), False), "to": (_vec(2), False),
+             "speed": (_num(0.0, 100.0), False)},
     "door": {"id": (_str(100), True), "action": (_one_of("open", "close"), True)},
     "report": {"text": (_str(MAX_TEXT), True)},
     "mark": {"kind": (_str(50), True), "position": (_vec(3), True),
@@ -120,7 +123,7 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
     "resync": {},
 }
 CLIENT_TYPES = tuple(SCHEMAS)
-ACTIONS = ("pose", "order_evacuation", "door", "report", "mark")
+ACTIONS = ("pose", "move", "order_evacuation", "door", "report", "mark")
 """Participant actions (instructors may send them too)."""
 INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek")
 _READ_ONLY = ("ping", "resync", "view_request")

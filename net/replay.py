@@ -85,6 +85,9 @@ class _PlayedDrill:
 class ReplayRoom(Room):
     """A recording served as a drill: seekable, pausable, at any speed."""
 
+    EMBODIES = False
+    """A replay shows what happened: nobody joins its crowd."""
+
     def __init__(self, rec: Recording, *, speed: float = 1.0, start_t: float = 0.0,
                  drill_id: str | None = None):
         # Not Room.__init__: there is no simulation to build, only a file to play.
@@ -94,7 +97,7 @@ class ReplayRoom(Room):
         self.name = f"replay of {self.scenario.name}"
         self.script = DrillScript()
         self.player = Player(rec)
-        played = _PlayedDrill(self.player, int(rec.header["total"]), rec.dt)
+        played = _PlayedDrill(self.player, rec.total, rec.dt)
         self.drill = played  # type: ignore[assignment]
         self._clock = 0.0
         """Playback time, s: advances by speed x tick period; frames up to it are shown."""

@@ -9,29 +9,40 @@ encoded frames and the replies for the I/O layer to send.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 
 from net.errors import ProtocolError
 from net.protocol import ROLES, encode, message
 from net.script import DrillScript
 from net.state import AgentEncoder
+from sim.agents.crowd import State
 from sim.drill import Drill
 from sim.errors import SimError
 from sim.scenario import Scenario
 from sim.scenes.model import Scene
+from sim.steering import MAX_SPEED
+
+if TYPE_CHECKING:
+    from sim.drill import Drill as _Drill
 
 __all__ = ["RESUME_WINDOW", "Room", "Seat", "TickResult", "scene_info"]
 
 RESUME_WINDOW = 60.0
 """How long a seat is kept for its holder to come back with the resume token, s."""
 PUBLIC_EVENTS = ("exit_closed", "exit_opened", "floor_clear", "hazard", "hazard_cleared",
-                 "evacuation_ordered", "alarm")
+                 "evacuation_ordered", "alarm", "person_out")
+DOOR_REACH = 5.0
+"""How near (m) a participant's avatar must stand to an exit to open or close it."""
+POSE_SLACK = 1.5
+"""How far (m) a ``pose`` position of an embodied participant may lie from its avatar."""
 MAX_STEPS_PER_TICK = 40
 """Cap on simulation steps in one tick (speed x tick period / dt), so a tick stays bounded."""
 
@@ -47,6 +58,10 @@ class Seat:
     connected: bool = True
     left_at: float = 0.0
     """time.monotonic() when the holder disconnected."""
+    agent: int | None = None
+    """The participant's avatar in the crowd (an agent id), or None."""
+    ready: bool = True
+    """Whether the seat may be welcomed (False until its avatar is in the crowd)."""
 
 
 @dataclass
@@ -98,6 +113,9 @@ def scene_info(scene: Scene, scenario: Scenario) -> dict[str, Any]:
 class Room:
     """A drill hosted by the server: seats, tokens, command queue, state stream."""
 
+    EMBODIES = True
+    """Participants who join get an avatar in the simulated crowd (not in a replay)."""
+
     def __init__(self, drill_id: str, scenario: Scenario, script: DrillScript | None = None,
                  *, seed: int | None = None, name: str = "", record: Any = None):
         self.id = drill_id
@@ -141,6 +159,8 @@ class Room:
         self.reports: list[dict[str, Any]] = []
         self.journal: list[dict[str, Any]] = []
         """Every accepted command with who sent it (for observers and recordings)."""
+        self._bodies: dict[int, Seat] = {}
+        """Agent id -> the seat whose avatar it is."""
 
     def _open_recorder(self, folder: Any) -> None:
         from pathlib import Path
@@ -168,8 +188,13 @@ class Room:
 
     # ------------------------------------------------------------------ seats (loop thread)
 
-    def join(self, *, token: str | None, resume: str | None, name: str) -> Seat:
-        """Seat a client by role token or resume token; raises ProtocolError ``auth``."""
+    def join(self, *, token: str | None, resume: str | None, name: str,
+             avatar: bool = True) -> Seat:
+        """Seat a client by role token or resume token; raises ProtocolError ``auth``.
+
+        A participant (unless ``avatar`` is False) gets an avatar in the crowd at the next
+        tick: an agent it steers with ``move`` (:mod:`sim.steering`).
+        """
         if resume is not None:
             seat = self._by_resume.get(resume)
             if seat is None or (not seat.connected
@@ -186,6 +211,10 @@ class Room:
         self._next_pid += 1
         self.seats[seat.pid] = seat
         self._by_resume[seat.resume] = seat
+        if (role == "participant" and avatar and self.EMBODIES
+                and self.status in ("ready", "running", "paused")):
+            seat.ready = False  # welcomed once its avatar stands in the crowd
+            self.submit(None, seat, message("_embody"))
         return seat
 
     def leave(self, seat: Seat) -> None:
@@ -233,8 +262,8 @@ class Room:
             ref = msg.get("ref")
             tick_at = self.drill.tick
             try:
-                self._apply(seat, msg, events=events, marks=marks, reports=reports,
-                            changed_avatars=changed_avatars, avatars_gone=avatars_gone)
+                extra = self._apply(seat, msg, events=events, marks=marks, reports=reports,
+                                    changed_avatars=changed_avatars, avatars_gone=avatars_gone)
             except ProtocolError as exc:
                 replies.append((key, message("error", code=exc.code, message=str(exc), ref=ref)))
                 continue
@@ -244,15 +273,18 @@ class Room:
                 continue
             if msg["type"].startswith("_"):
                 continue
-            if msg["type"] != "pose":
+            if msg["type"] not in ("pose", "move"):  # steering is in the commands, not the log
                 entry = {"tick": tick_at, "t": round(self.drill.time, 3), "by": seat.pid,
                          "name": seat.name, "role": seat.role,
                          **{k: v for k, v in msg.items() if k not in ("v", "ref")}}
                 log.append(entry)
                 self.journal.append(entry)
-            replies.append((key, message("ack", ref=ref, of=msg["type"], tick=tick_at)))
+            replies.append((key, message("ack", ref=ref, of=msg["type"], tick=tick_at,
+                                         **(extra or {}))))
         if self.status == "running":
             self._advance(period, events)
+        if self._bodies:
+            self._refresh_avatars(changed_avatars)
         if self.recorder is not None and not self.recorder.closed:
             try:
                 self.recorder.frame(self.drill, events, log)
@@ -305,7 +337,8 @@ class Room:
         """The ``welcome`` message for a seat, around a snapshot of its audience."""
         msg = message("welcome", drill=self.id, role=seat.role, participant_id=seat.pid,
                       resume_token=seat.resume, name=seat.name, scene=self.scene, glb=glb_url,
-                      dt=self.drill.dt, blind=self.script.blind, snapshot=snapshot)
+                      dt=self.drill.dt, blind=self.script.blind, snapshot=snapshot,
+                      agent=seat.agent, max_speed=MAX_SPEED)
         if seat.role != "participant" or not self.script.blind:
             msg["script"] = [{"time": t, **e} for t, e in self.script.injects]
         return msg
@@ -334,7 +367,13 @@ class Room:
                 except SimError as exc:
                     events.append({"t": round(d.time, 6), "type": "script_error",
                                    "message": str(exc)})
-            events.extend(e for e in d.step() if e["type"] != "evacuated")
+            for e in d.step():
+                if e["type"] != "evacuated":
+                    events.append(e)
+                elif e["agent"] in self._bodies:  # a person got out
+                    seat = self._bodies[e["agent"]]
+                    events.append({"t": e["t"], "type": "person_out", "pid": seat.pid,
+                                   "name": seat.name, "exit": e["exit"], "agent": e["agent"]})
             self._budget -= d.dt
             steps += 1
         self._budget = min(self._budget, d.dt)  # a slow machine slows the drill, no spiral
@@ -343,14 +382,28 @@ class Room:
 
     def _apply(self, seat: Seat, msg: dict[str, Any], *, events: list[dict[str, Any]],
                marks: list[dict[str, Any]], reports: list[dict[str, Any]],
-               changed_avatars: set[int], avatars_gone: list[int]) -> None:
+               changed_avatars: set[int], avatars_gone: list[int]) -> dict[str, Any] | None:
+        """Apply one message at the tick boundary; returns extra fields for its ``ack``."""
         kind = msg["type"]
         d = self.drill
         live = self.status in ("ready", "running", "paused")
         if kind == "_leave":
             if self.avatars.pop(seat.pid, None) is not None:
                 avatars_gone.append(seat.pid)
-            return
+            if seat.agent is not None and seat.agent in self._bodies:
+                del self._bodies[seat.agent]
+                if live and d.exit_used[seat.agent] < 0:
+                    # Nobody steers it any more: the simulation walks it out.
+                    events.extend(d.apply({"type": "release", "agent": seat.agent}))
+            return None
+        if kind == "_embody":
+            self._embody(seat, events, changed_avatars)
+            return None
+        if kind == "move":
+            return self._move(seat, msg)
+        if kind == "pose" and seat.agent is not None:
+            self._pose_of_body(seat, msg, changed_avatars)
+            return None
         if kind == "pose":
             x, y, z = msg["position"]
             pose: dict[str, Any] = {"name": seat.name, "pos": [round(x * 100), round(y * 100),
@@ -388,6 +441,7 @@ class Room:
                    **{k: msg[k] for k in given}}
             events.extend(d.apply(cmd))
         elif kind == "door":
+            self._check_near_door(seat, msg["id"])
             events.extend(d.apply({"type": "door", "exit": msg["id"],
                                    "open": msg["action"] == "open", "by": seat.pid}))
         elif kind == "inject":
@@ -407,6 +461,132 @@ class Room:
             raise ProtocolError("state", "seek is only possible in a replay")
         else:
             raise ProtocolError("unknown_type", f"'{kind}' is not handled by a drill")
+        return None
+
+    # ------------------------------------------------------------------ people in the crowd
+
+    def _spawn_near(self, seat: Seat) -> tuple[int, tuple[float, float]]:
+        """Where a participant's avatar is put: a ``[drill] spawn`` point, else the area of
+        a group (in turn by participant), as (floor index, (x, y) m)."""
+        spawn = self.script.spawn
+        if spawn:
+            x, y, fi = spawn[(seat.pid - 1) % len(spawn)]
+            return int(fi), (float(x), float(y))
+        groups = self.scenario.groups
+        if not groups:
+            f = self.scenario.scene.floors[0]
+            p = f.area.representative_point()
+            return 0, (p.x, p.y)
+        g = groups[(seat.pid - 1) % len(groups)]
+        p = g.area.representative_point()
+        return g.floor, (p.x, p.y)
+
+    def _embody(self, seat: Seat, events: list[dict[str, Any]],
+                changed_avatars: set[int]) -> None:
+        seat.ready = True
+        if seat.agent is not None or self.status not in ("ready", "running", "paused"):
+            return
+        fi, near = self._spawn_near(seat)
+        try:
+            evs = self.drill.apply({"type": "person_join", "floor": fi, "near": list(near),
+                                    "name": seat.name, "pid": seat.pid})
+        except SimError as exc:
+            logging.getLogger(__name__).warning("no avatar for %s: %s", seat.name, exc)
+            return
+        seat.agent = int(evs[0]["agent"])
+        self._bodies[seat.agent] = seat
+        self.avatars[seat.pid] = {"name": seat.name, "agent": seat.agent, "inside": True}
+        self._refresh_avatars(changed_avatars)
+
+    def _body_row(self, seat: Seat) -> int:
+        """The crowd row of a seat's avatar; ProtocolError ``refused`` if it has none."""
+        d = self.drill
+        if seat.agent is None:
+            raise ProtocolError("refused", "you have no avatar in the crowd (only participants "
+                                "who joined a live drill walk in it)")
+        if d.exit_used[seat.agent] >= 0:
+            ex = d.scene.exits[int(d.exit_used[seat.agent])].id
+            raise ProtocolError("refused", f"you have left the building by exit '{ex}' at "
+                                f"{d.exit_time[seat.agent]:.1f} s")
+        if seat.agent not in self._bodies:
+            raise ProtocolError("refused", "your avatar is no longer yours to steer")
+        return int(np.searchsorted(d.crowd.id, seat.agent))
+
+    def _move(self, seat: Seat, msg: dict[str, Any]) -> dict[str, Any] | None:
+        if ("dir" in msg) == ("to" in msg):
+            raise ProtocolError("bad_field", "move needs exactly one of dir [dx, dy] or to [x, y]")
+        self._body_row(seat)
+        if self.status != "running":
+            why = {"ready": "has not started yet", "paused": "is paused"}.get(
+                self.status, f"is {self.status}")
+            raise ProtocolError("state", f"the drill {why}; you cannot walk now")
+        speed = float(msg.get("speed", MAX_SPEED))
+        cmd: dict[str, Any] = {"type": "steer", "agent": seat.agent,
+                               "speed": min(speed, MAX_SPEED)}
+        if "to" in msg:
+            cmd["to"] = [float(v) for v in msg["to"]]
+        else:
+            cmd["dir"] = [float(v) for v in msg["dir"]]
+        self.drill.apply(cmd)
+        return {"clipped": True, "max_speed": MAX_SPEED} if speed > MAX_SPEED else None
+
+    def _pose_of_body(self, seat: Seat, msg: dict[str, Any], changed_avatars: set[int]) -> None:
+        """A participant's ``pose``: the head (VR) and heading are taken, the position is
+        the server's (a far one is refused as a teleport)."""
+        d = self.drill
+        row = self._body_row(seat)
+        x, y, _ = msg["position"]
+        px, py = d.crowd.pos[row]
+        if math.hypot(x - px, y - py) > POSE_SLACK:
+            raise ProtocolError("refused", f"teleport refused: your avatar is at ({px:.1f}, "
+                                f"{py:.1f}); walk with 'move'")
+        pose = self.avatars.setdefault(seat.pid, {"name": seat.name, "agent": seat.agent})
+        if "head" in msg:
+            pose["head"] = [round(c * 10000) for c in msg["head"]]
+        changed_avatars.add(seat.pid)
+
+    def _check_near_door(self, seat: Seat, exit_id: str) -> None:
+        if seat.agent is None or seat.role != "participant":
+            return
+        d = self.drill
+        row = self._body_row(seat)
+        try:
+            ex = d.scene.exits[d.scene.exit_index(exit_id)]
+        except KeyError:
+            return  # the drill refuses it with its own message
+        far = shapely.distance(ex.polygon, shapely.Point(d.crowd.pos[row]))
+        if ex.floor != int(d.crowd.floor[row]) or far > DOOR_REACH:
+            raise ProtocolError("refused", f"exit '{exit_id}' is {far:.0f} m away"
+                                + ("" if ex.floor == int(d.crowd.floor[row])
+                                   else " on another floor")
+                                + f"; walk within {DOOR_REACH:.0f} m of it to open or close it")
+
+    def _refresh_avatars(self, changed_avatars: set[int]) -> None:
+        """Put the avatars' positions (from the crowd) into their poses; note changes."""
+        d: _Drill = self.drill  # type: ignore[assignment]
+        c = d.crowd
+        elev = [f.elevation for f in d.scene.floors]
+        for agent, seat in self._bodies.items():  # a handful of people, not the crowd
+            pose = self.avatars.get(seat.pid)
+            if pose is None:
+                continue
+            out = int(d.exit_used[agent])
+            if out >= 0:
+                new = {**pose, "inside": False, "exit": d.scene.exits[out].id,
+                       "out_t": round(float(d.exit_time[agent]), 3)}
+            else:
+                row = int(np.searchsorted(c.id, agent))
+                if c.state[row] == State.ON_STAIRS:  # along the stair
+                    xyz = d.stairs.positions(d, np.array([row]))[0]
+                else:
+                    xyz = (*c.pos[row], elev[int(c.floor[row])])
+                hx, hy = c.heading[row]
+                new = {**pose, "pos": [round(v * 100) for v in xyz],
+                       "heading": round(math.atan2(hy, hx) * 1000),
+                       "floor": int(c.floor[row]), "inside": True}
+            if new != pose:
+                self.avatars[seat.pid] = new
+                changed_avatars.add(seat.pid)
 
     def _transition(self, src: str, dst: str) -> None:
         if self.status != src:

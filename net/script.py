@@ -8,6 +8,8 @@ raw TOML, takes out the two tables it owns and hands the rest to
     blind = true          # participants are not told the inject timeline in advance
     alarm = "inject"      # "start" (default): pre-movement counts from t = 0;
                           # "inject": nobody moves until an alarm inject or an order
+    spawn = [[12.0, 5.0, 0]]  # where participants' avatars start: x, y (m), floor index
+                          # (in turn; default: in the groups' areas, in turn)
 
     [[injects]]
     time = 30.0           # simulated seconds
@@ -42,6 +44,8 @@ class DrillScript:
     """Participants are not told the timeline in advance."""
     alarm: str = "start"
     """"start": pre-movement counts from t = 0; "inject": held until an alarm or order."""
+    spawn: tuple[tuple[float, float, int], ...] = ()
+    """Where participants' avatars start, in turn: (x m, y m, floor index)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -80,7 +84,7 @@ def load_drill(name_or_path: str | Path) -> tuple[Scenario, DrillScript]:
 def _script(raw_injects: Any, raw_drill: Any, src: str) -> DrillScript:
     if not isinstance(raw_drill, dict):
         raise ScenarioError("must be a table", source=src, field="drill")
-    unknown = sorted(set(raw_drill) - {"blind", "alarm"})
+    unknown = sorted(set(raw_drill) - {"blind", "alarm", "spawn"})
     if unknown:
         raise ScenarioError(f"unknown key '{unknown[0]}'", source=src, field=f"drill.{unknown[0]}")
     blind = raw_drill.get("blind", False)
@@ -90,6 +94,7 @@ def _script(raw_injects: Any, raw_drill: Any, src: str) -> DrillScript:
     if alarm not in ("start", "inject"):
         raise ScenarioError(f"must be \"start\" or \"inject\", got {alarm!r}", source=src,
                             field="drill.alarm")
+    spawn = _spawn(raw_drill.get("spawn", []), src)
     if not isinstance(raw_injects, list):
         raise ScenarioError("must be an array of tables ([[injects]])", source=src,
                             field="injects")
@@ -109,4 +114,21 @@ def _script(raw_injects: Any, raw_drill: Any, src: str) -> DrillScript:
                                 field=where)
         injects.append((float(time), event))
     injects.sort(key=lambda te: te[0])
-    return DrillScript(injects=tuple(injects), blind=blind, alarm=alarm)
+    return DrillScript(injects=tuple(injects), blind=blind, alarm=alarm, spawn=spawn)
+
+
+def _spawn(raw: Any, src: str) -> tuple[tuple[float, float, int], ...]:
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    if not isinstance(raw, list):
+        raise ScenarioError("must be an array of [x, y, floor] points", source=src,
+                            field="drill.spawn")
+    out = []
+    for i, p in enumerate(raw):
+        if not (isinstance(p, list) and len(p) == 3 and number(p[0]) and number(p[1])
+                and isinstance(p[2], int) and not isinstance(p[2], bool) and p[2] >= 0):
+            raise ScenarioError("must be [x, y, floor]: metres and a floor index",
+                                source=src, field=f"drill.spawn[{i}]")
+        out.append((float(p[0]), float(p[1]), int(p[2])))
+    return tuple(out)

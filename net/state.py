@@ -12,7 +12,10 @@ Delta layout (fields of a ``delta`` message; integers little-endian; docs/protoc
 3. ``moved``: one bit per remaining agent that is not waiting (state != 0), in slot
    order (:func:`numpy.packbits`, MSB first); ``dxy``: int8 dx, dy in cm for each set bit;
 4. ``far``: i32 quads (slot, dx, dy, dz) for every other move (more than 127 cm, a height
-   change, or a waiting agent nudged).
+   change, or a waiting agent nudged);
+5. ``born``, ``born_pos``, ``born_st``: u32 ids, i32 (x, y, z) cm and u8 states of agents
+   that joined (participants' avatars), appended after all the rest (their ids are
+   larger than any before them).
 
 A moving agent costs 2 bytes plus its share of the bit mask.
 """
@@ -72,6 +75,23 @@ class AgentEncoder:
         """Code the drill's state against the last sent one; returns (fields, moved agents)."""
         ids, q, state = self.sample(drill)
         out: dict[str, Any] = {}
+        if len(ids) and (not len(self.ids) or ids[-1] > self.ids[-1]):
+            # New agents joined; they carry the largest ids, so they come last.
+            m = int(np.searchsorted(ids, self.ids[-1], side="right")) if len(self.ids) else 0
+            out["born"] = ids[m:].astype("<u4").tobytes()
+            out["born_pos"] = q[m:].astype("<i4").tobytes()
+            out["born_st"] = state[m:].tobytes()
+            fields, moved = self._code(ids[:m], q[:m], state[:m])
+            self.ids, self.q, self.state = ids, q, state
+            return {**fields, **out}, moved + len(ids) - m
+        fields, moved = self._code(ids, q, state)
+        self.ids, self.q, self.state = ids, q, state
+        return fields, moved
+
+    def _code(self, ids: np.ndarray, q: np.ndarray, state: np.ndarray,
+              ) -> tuple[dict[str, Any], int]:
+        """Delta fields of the agents ``ids`` (a subset of those last sent), moved count."""
+        out: dict[str, Any] = {}
         if len(ids) != len(self.ids):
             keep = np.isin(self.ids, ids, assume_unique=True)
             out["gone"] = self.ids[~keep].astype("<u4").tobytes()
@@ -95,7 +115,6 @@ class AgentEncoder:
         if far.any():
             slots = np.flatnonzero(far)
             out["far"] = np.column_stack([slots, d[far]]).astype("<i4").tobytes()
-        self.ids, self.q, self.state = ids, q, state
         return out, int(np.count_nonzero(moved))
 
 
@@ -134,3 +153,8 @@ class AgentDecoder:
         if "far" in delta:
             far = np.frombuffer(delta["far"], "<i4").reshape(-1, 4)
             self.q[far[:, 0]] += far[:, 1:]
+        if "born" in delta:
+            self.ids = np.concatenate([self.ids, np.frombuffer(delta["born"], "<u4")])
+            self.q = np.concatenate([self.q, np.frombuffer(delta["born_pos"], "<i4").reshape(
+                -1, 3)]).astype(np.int32)
+            self.state = np.concatenate([self.state, np.frombuffer(delta["born_st"], np.uint8)])

@@ -23,6 +23,7 @@ from sim.hazards import Hazard, hazard_from_dict
 from sim.nav import Navigation, build_navigation
 from sim.scenario import Scenario
 from sim.stairs import StairTraffic
+from sim.steering import MAX_SPEED, Steering, free_spot, person_row, walkable
 from sim.walls import WallIndex, build_wall_index
 
 __all__ = ["SPECIFIC_FLOW", "Drill", "MeasureLog"]
@@ -99,6 +100,11 @@ class Drill:
         self._base_speed = self.nav.speed_factor
         self._hazard_seq = 0
         self._quickest = bool((self.crowd.choice == Choice.QUICKEST).any())
+        self.steering = Steering()
+        """Agents steered by participants (:mod:`sim.steering`)."""
+        self.stair_armed = np.ones(self.total, bool)
+        """Per agent id: a steered agent boards the next stair end it walks into (False
+        from boarding until it has stepped out of every stair end)."""
         self._check_reachable()
         self._choose_exits(force=True)
 
@@ -141,7 +147,11 @@ class Drill:
         ``command["type"]`` is ``door`` (``exit``, ``open``), ``order_evacuation``
         (``zone`` group id, ``floor`` floor id, or neither for all), ``inject`` (``event``:
         hazard fields, see :func:`sim.hazards.hazard_from_dict`; ``kind`` may also be
-        ``block_exit``, ``unblock_exit`` or ``clear`` with ``id``), or ``hold_premovement``.
+        ``block_exit``, ``unblock_exit`` or ``clear`` with ``id``), ``hold_premovement``,
+        or a person's avatar (:mod:`sim.steering`): ``person_join`` (``floor`` index,
+        ``near`` [x, y] m or an exact ``pos``, ``name``; fills in ``agent`` and ``pos``),
+        ``steer`` (``agent``, ``dir`` [dx, dy] or ``to`` [x, y] m, ``speed`` m/s) and
+        ``release`` (``agent``: the simulation walks it out from now on).
         Returns the events it caused. Raises SimulationError if the command does not fit
         this drill (unknown exit, zone or floor); the drill is then unchanged.
         """
@@ -160,10 +170,89 @@ class Drill:
         elif kind == "hold_premovement":
             self.hold_premovement()
             events = []
+        elif kind == "person_join":
+            events = self._person_join(cmd)
+        elif kind == "steer":
+            self._steer(cmd)
+            events = []
+        elif kind == "release":
+            agent = self._steered(cmd.get("agent"))
+            self.steering.remove(agent)
+            rows = np.flatnonzero(self.crowd.id == agent)
+            self.crowd.choice[rows] = Choice.NEAREST
+            events = [{"t": round(self.time, 6), "type": "person_released", "agent": agent}]
         else:
             raise SimulationError(f"unknown command type {kind!r}")
         self.commands.append((self.tick, cmd))
         return events
+
+    def _person_join(self, cmd: dict[str, Any]) -> list[dict[str, Any]]:
+        """Add a person's avatar at a free spot (fills ``cmd["agent"]`` and ``cmd["pos"]``)."""
+        fi = cmd.get("floor", 0)
+        if not isinstance(fi, int) or not 0 <= fi < len(self.scene.floors):
+            raise SimulationError(f"person_join: no floor with index {fi!r}")
+        floor = self.scene.floors[fi]
+        agent = self.total
+        if cmd.get("agent", agent) != agent:
+            raise SimulationError(f"person_join: agent {cmd['agent']} expected, next id is {agent}")
+        if "pos" in cmd:  # as recorded: the place found when the drill ran
+            x, y = (float(v) for v in cmd["pos"])
+        else:
+            c = self.crowd
+            on = np.flatnonzero(self._present & (c.floor == fi) & (c.state != State.ON_STAIRS))
+            try:
+                x, y = free_spot(floor, tuple(cmd.get("near", floor.walkable.centroid.coords[0])),
+                                 c.pos[on], c.radius[on])
+            except ValueError as exc:
+                raise SimulationError(f"person_join: {exc}") from None
+        row = person_row(agent, fi, (x, y), self.time)
+        self.crowd.extend(row)
+        self.total += 1
+        self.exit_time = np.append(self.exit_time, np.nan)
+        self.exit_used = np.append(self.exit_used, np.int16(-1))
+        if self._held is not None:
+            self._held = np.append(self._held, np.nan)
+        self._present = np.append(self._present, True)
+        self.stair_armed = np.append(self.stair_armed, False)  # may spawn on a stair end
+        cell = self.nav.grids[fi].cells(row.pos)
+        self.cells = np.concatenate([self.cells, cell])
+        self._from = np.concatenate([self._from, row.pos])
+        self._from_cells = np.concatenate([self._from_cells, cell])
+        self.neighbours.invalidate()
+        dist = self._distances(np.array([len(self.crowd) - 1]))[0]
+        dist[~self.exit_open] = np.inf
+        self.crowd.target[-1] = int(dist.argmin()) if np.isfinite(dist).any() else -1
+        name = str(cmd.get("name", ""))
+        self.steering.add(agent, name)
+        cmd.update(agent=agent, pos=[round(x, 6), round(y, 6)], floor=fi)
+        return [{"t": round(self.time, 6), "type": "person_joined", "agent": agent,
+                 "name": name, "floor": floor.id, "pos": cmd["pos"]}]
+
+    def _steered(self, agent: Any) -> int:
+        """``agent`` as an int if it is a steered agent still inside; else SimulationError."""
+        if isinstance(agent, bool) or not isinstance(agent, int):
+            raise SimulationError(f"no steered agent {agent!r}")
+        if 0 <= agent < self.total and self.exit_used[agent] >= 0:
+            raise SimulationError(f"agent {agent} has already left the building")
+        try:
+            self.steering.index(agent)
+        except KeyError:
+            raise SimulationError(f"agent {agent} is not steered by a person") from None
+        return agent
+
+    def _steer(self, cmd: dict[str, Any]) -> None:
+        agent = self._steered(cmd.get("agent"))
+        speed = min(max(float(cmd.get("speed", MAX_SPEED)), 0.0), MAX_SPEED)
+        if "to" in cmd:
+            row = int(np.searchsorted(self.crowd.id, agent))
+            fi = int(self.crowd.floor[row])
+            x, y = (float(v) for v in cmd["to"])
+            if not walkable(self.scene.floors[fi], x, y):
+                raise SimulationError(f"({x:.1f}, {y:.1f}) is not walkable on floor "
+                                      f"'{self.scene.floors[fi].id}' (a wall, or outside)")
+            self.steering.set(agent, to=(x, y), floor=fi, speed=speed)
+        else:
+            self.steering.set(agent, direction=cmd.get("dir", (0.0, 0.0)), speed=speed)
 
     def _inject_event(self, event: dict[str, Any]) -> list[dict[str, Any]]:
         """Apply an inject event dict; fills in the hazard id it was given."""
@@ -335,7 +424,10 @@ class Drill:
             self.cells = self._locate()
         self._choose_exits()
         if len(c):
-            self._move(hold=self.stairs.board(self))
+            steered = np.zeros(len(c), bool)
+            if len(self.steering):
+                steered[self.steering.rows(c, self._present)[0]] = True
+            self._move(hold=self.stairs.board(self, steered), steered=steered)
             events.extend(self._arrivals())
         self.time = (self.tick + 1) * self.dt
         self.tick += 1
@@ -382,11 +474,16 @@ class Drill:
             cells[rows] = grid.cells(c.pos[rows])
         return cells
 
-    def _move(self, hold: np.ndarray) -> None:
-        """Walk every agent on a floor plan for one step; ``hold`` rows stand still."""
+    def _move(self, hold: np.ndarray, steered: np.ndarray) -> None:
+        """Walk every agent on a floor plan for one step; ``hold`` rows stand still.
+
+        ``steered`` rows walk as their person steers them instead of down the field.
+        """
         c = self.crowd
         n = len(c)
         e0 = np.zeros((n, 2))
+        people = np.flatnonzero(steered)
+        rep = np.zeros((len(people), 2))
         factor = np.ones(n)
         route = np.full(n + 1, np.inf, np.float32)
         near_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -406,12 +503,22 @@ class Drill:
             if has.any():
                 r, cand = rows[has], cand[has]
                 vec, dist = walls.closest(c.pos[r], cand)
-                e0[r] += wall_repulsion(c.radius[r], vec, dist, self.params)
+                wall = wall_repulsion(c.radius[r], vec, dist, self.params)
+                e0[r] += wall
+                if len(people):
+                    at = np.searchsorted(r, people)
+                    hit = at < len(r)
+                    hit[hit] = r[at[hit]] == people[hit]
+                    rep[hit] = wall[at[hit]]
                 near_rows.append((fi, r, cand))
         self._into_exits(e0, route)
         plan = self.on_plan()
-        moving = (c.state == State.MOVING) & (c.target >= 0) & plan & ~hold
+        moving = (c.state == State.MOVING) & ((c.target >= 0) | steered) & plan & ~hold
         v0 = np.where(moving, c.v0 * factor, 0.0)
+        if len(people):
+            e_p, v_p = self.steering.desired(c, people, self.steering.rows(c, self._present)[1])
+            e0[people] = e_p + rep
+            v0[people] = np.where(moving[people], v_p * factor[people], 0.0)
         nb = self.neighbours.update(c.pos, c.floor, c.radius)
         x = np.append(c.pos[:, 0], FAR).astype(np.float32)
         y = np.append(c.pos[:, 1], FAR).astype(np.float32)
@@ -508,6 +615,8 @@ class Drill:
                 if not len(gone):
                     continue
                 ids = c.id[gone]
+                for agent in np.intersect1d(ids, self.steering.ids):
+                    self.steering.remove(int(agent))  # a handful of people, not the crowd
                 t_out = self.time + self.dt
                 self.exit_time[ids] = t_out
                 self.exit_used[ids] = ei
@@ -612,7 +721,7 @@ class Drill:
         assigned = c.assigned[rows].astype(np.int64)
         assigned_ok = (assigned >= 0) & reachable[np.arange(len(rows)), np.maximum(assigned, 0)]
         rule = c.choice[rows]
-        target = np.where(rule == Choice.NEAREST, nearest, quick)
+        target = np.where((rule == Choice.NEAREST) | (rule == Choice.STEERED), nearest, quick)
         target = np.where((rule == Choice.ASSIGNED) & assigned_ok, assigned, target)
         target = np.where(has, target, -1)
         if not force:

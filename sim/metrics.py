@@ -107,6 +107,8 @@ class Metrics:
     """Journal (or command log) entries: t, type, role, name, detail."""
     plan: list[dict[str, Any]] = field(default_factory=list)
     """Plan steps with their deadline, achieved time and met / missed."""
+    people: list[dict[str, Any]] = field(default_factory=list)
+    """Participants who walked in the crowd: name, agent, joined_s, out_s, exit, walked_s."""
     damage: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +144,7 @@ class Metrics:
             "timeline_s": {k: _r(v) for k, v in self.timeline.items()},
             "commands": self.commands,
             "plan": self.plan,
+            "people": self.people,
             "damage": self.damage,
         }
 
@@ -166,7 +169,7 @@ def compute(rec: Recording, scenario: Scenario | None = None, *,
     """Measure a recording (one pass over its frames). ``scenario``: the recorded one."""
     sc = scenario or rec.scenario()
     scene = sc.scene
-    total = int(rec.header["total"])
+    total = rec.total
     elev = np.array([f.elevation for f in scene.floors])
     nf = len(scene.floors)
     exit_t = np.full(total, np.nan)
@@ -256,7 +259,21 @@ def compute(rec: Recording, scenario: Scenario | None = None, *,
         travel=exit_t - start_t, exit_time=exit_t, timeline=timeline,
         commands=_commands(rec), damage=rec.damage)
     m.plan = check_plan(sc.plan, m)
+    m.people = _people(rec, sc, exit_t, exit_i, start_t)
     return m
+
+
+def _people(rec: Recording, sc: Scenario, exit_t: np.ndarray, exit_i: np.ndarray,
+            start_t: np.ndarray) -> list[dict[str, Any]]:
+    """Who of the participants got out, when and by which exit (their avatars' agents)."""
+    out = []
+    for p in rec.people():  # a handful of people
+        a = p["agent"]
+        gone = bool(np.isfinite(exit_t[a]))
+        out.append({**p, "out_s": _r(float(exit_t[a])) if gone else None,
+                    "exit": sc.scene.exits[int(exit_i[a])].id if gone else None,
+                    "walked_s": _r(float(exit_t[a] - p["joined_s"])) if gone else None})
+    return out
 
 
 def _grid(bounds: tuple[float, float, float, float], cell: float) -> tuple[float, float, int,

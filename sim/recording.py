@@ -200,7 +200,9 @@ class Recorder:
         t = float(drill.time)
         exits = [bool(x) for x in drill.exit_open]
         hazards = [h.to_dict() for h in drill.hazards]
-        key = t >= self._next_key - 1e-9
+        # A keyframe also when agents joined (people's avatars: new ids are the largest).
+        key = t >= self._next_key - 1e-9 or bool(
+            len(ids) and (not len(self._ids) or ids[-1] > self._ids[-1]) and self.frames)
         rec: dict[str, Any] = {"tick": int(drill.tick), "t": round(t, 6),
                                "evacuated": int(drill.evacuated)}
         keep = None
@@ -492,6 +494,17 @@ class Recording:
     def commands(self) -> list[tuple[int, dict[str, Any]]]:
         """Every command with the tick it took effect at, in order."""
         return [(int(r["tick"]), r["cmd"]) for r in self.all_records() if r["k"] == "cmd"]
+
+    def people(self) -> list[dict[str, Any]]:
+        """Participants who walked in the crowd: agent id, name, participant id, joined (s)."""
+        return [{"agent": int(c["agent"]), "name": str(c.get("name", "")),
+                 "pid": c.get("pid"), "joined_s": round(tick * self.dt, 3)}
+                for tick, c in self.commands() if c.get("type") == "person_join"]
+
+    @property
+    def total(self) -> int:
+        """Agents of the recorded drill: the scenario's and the participants' avatars."""
+        return int(self.header["total"]) + len(self.people())
 
     def journal(self) -> list[dict[str, Any]]:
         """Journal entries (who sent which command or report, when)."""

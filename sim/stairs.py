@@ -64,28 +64,37 @@ class StairTraffic:
                 p = st.areas[kk].representative_point()
                 self.centres[j, e] = (p.x, p.y, scene.floors[st.floors[kk]].elevation)
 
-    def board(self, drill: Drill) -> np.ndarray:
+    def board(self, drill: Drill, steered: np.ndarray | None = None) -> np.ndarray:
         """Put agents standing in a stair end on their route onto the stair.
 
+        ``steered`` rows (people's avatars) board a stair when they walk into its end
+        area, whatever their route (not when they stand in it, as after landing there).
         Returns a row mask of agents that wait at a stair end this step (they stand still).
         """
         c, nav = drill.crowd, drill.nav
         waiting = np.zeros(len(c), bool)
         if not len(self.cost):
             return waiting
-        on_floor = (c.state == State.MOVING) & drill.active() & (c.target >= 0)
+        if steered is None:
+            steered = waiting
+        on_floor = (c.state == State.MOVING) & drill.active() & ((c.target >= 0) | steered)
         for fi, end_cells in enumerate(nav.end_cells):
             rows = np.flatnonzero(on_floor & (c.floor == fi))
             if not len(rows):
                 continue
             j = end_cells[drill.cells[rows]]
             at = j >= 0
+            person = steered[rows]
+            if person.any():  # out of every stair end: the next one walked into is boarded
+                drill.stair_armed[c.id[rows[person & ~at]]] = True
             rows, j = rows[at], j[at].astype(np.int64)
             if not len(rows):
                 continue
-            tgt = c.target[rows].astype(np.int64)
+            tgt = np.maximum(c.target[rows], 0).astype(np.int64)
             here = nav.distance[fi][tgt, drill.cells[rows]]
             want = np.isfinite(nav.via[j, tgt]) & (nav.via[j, tgt] <= here + 1e-3)
+            person = steered[rows]
+            want[person] = drill.stair_armed[c.id[rows[person]]]
             rows, j = rows[want], j[want]
             for end in np.unique(j):
                 queue = rows[j == end]
@@ -118,6 +127,7 @@ class StairTraffic:
         self.last_landing[end] = landing[-1]
         c.state[rows] = State.ON_STAIRS
         c.stair_end[rows] = end
+        drill.stair_armed[c.id[rows]] = False
         c.stair_times[rows, 0] = drill.time
         c.stair_times[rows, 1] = landing
         length = drill.scene.stairs[end // 2].length

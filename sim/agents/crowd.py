@@ -27,6 +27,9 @@ class Choice(IntEnum):
     ASSIGNED = 0
     NEAREST = 1
     QUICKEST = 2
+    STEERED = 3
+    """A person's avatar: walks where its participant steers it (:mod:`sim.steering`);
+    its target is the nearest exit, which only breaks ties at doors and stairs."""
 
 
 @dataclass(eq=False)
@@ -70,6 +73,11 @@ class Crowd:
 
     def __len__(self) -> int:
         return len(self.id)
+
+    def extend(self, other: Crowd) -> None:
+        """Append the rows of ``other`` (agents that joined during the run)."""
+        for f in fields(self):
+            setattr(self, f.name, np.concatenate([getattr(self, f.name), getattr(other, f.name)]))
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the rows where ``mask`` is False (agents that have left)."""

@@ -223,6 +223,12 @@ def _html(d: dict[str, Any], pics: dict[str, bytes], shots: list[tuple[float, by
                      [t["travel"], tr.get("n"), tr.get("mean"), tr.get("p5"), tr.get("median"),
                       tr.get("p95"), tr.get("max")]]))
     s.append(_img(pics["distributions"], t["distributions"]))
+    if d.get("people"):
+        s.append(f'<h3>{t["people_title"]}</h3><p class="note">{t["people_note"]}</p>')
+        s.append(_table([t["person"], t["joined"], t["out_at"], t["by_exit"], t["walked"]],
+                        [[p["name"], p["joined_s"], p["out_s"] if p["out_s"] is not None
+                          else t["still_inside"], p["exit"], p["walked_s"]]
+                         for p in d["people"]]))
     s.append(f'<h3>{t["clear_times"]}</h3>')
     s.append(_table([t["area"], t["clear_at"]],
                     [[f"{t['floor']} {k}", v] for k, v in d["floors_clear_s"].items()]

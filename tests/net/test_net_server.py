@@ -39,7 +39,9 @@ def test_join_gets_welcome_with_role_scene_and_full_snapshot():
             assert [f["id"] for f in w["scene"]["floors"]] == ["G"]
             assert [e["id"] for e in w["scene"]["exits"]] == ["West", "East"]
             assert w["glb"].endswith(f"/drills/{room.id}/scene.glb")
-            assert w["snapshot"]["agents"]["n"] == 40 == len(p.agents.ids)
+            # 40 simulated people and the participant's own avatar, an agent of the crowd
+            assert w["snapshot"]["agents"]["n"] == 41 == len(p.agents.ids)
+            assert w["agent"] == 40 and p.agents.ids[-1] == 40
             assert w["resume_token"] and w["participant_id"] >= 1
             assert "script" not in w  # blind drill: participants are told nothing ahead
             async with client(srv, room, "instructor") as ins:
@@ -79,14 +81,15 @@ def test_participant_cannot_inject_start_pause_or_end_and_observer_cannot_act():
                 reply = await o.request(kind, **fields)
                 assert (reply["type"], reply["code"]) == ("error", "forbidden")
             assert room.status == "ready" and room.drill.exit_open.all()
-            assert not room.drill.commands and not room.drill.hazards
+            assert [c["type"] for _, c in room.drill.commands] == ["person_join"]  # its avatar
+            assert not room.drill.hazards
     run(body)
 
 
 def test_actions_are_acknowledged_with_the_tick_they_took_effect_and_broadcast():
     async def body():
         async with served() as (srv, room), client(srv, room, "instructor") as ins, \
-                client(srv, room, "participant", "李四") as p, \
+                client(srv, room, "participant", "李四", avatar=False) as p, \
                 client(srv, room, "observer") as o:
             assert (await ins.request("start"))["type"] == "ack"
             ack = await p.request("door", id="East", action="close")
