@@ -1,0 +1,692 @@
+// The browser client of a drill: joining (token or resume), the state stream, the 3D
+// view, input (keys, click-to-go, marks) and the test hooks on window.evacdrill
+// (contract: /tmp/contract.md; protocol: docs/protocol.md).
+
+import { DrillState, ON_STAIR, WAITING } from './protocol.js';
+import { Connection, socketUrl } from './connection.js';
+import { currentLang, label, setCurrentLang, t, tr, translate } from './i18n.js';
+import { Panels, unlockAudio } from './panels.js';
+
+const $ = (id) => document.getElementById(id);
+const DECODE_SAMPLES = 300;
+const WALK_SPEED = 1.3;
+const SMOKY = new Set(['smoke', 'fire', 'gas']);
+
+const s = {
+  drill: null,
+  token: null,
+  name: '',
+  resume: null,
+  usedResume: false,
+  info: null,
+  welcome: null,
+  role: null,
+  pid: null,
+  myAgent: null,
+  maxSpeed: 2,
+  connected: false,
+  joined: false,
+  everJoined: false,
+  fatal: false,
+  error: null,
+  errorCode: null,
+  frames: 0,
+  decodeMs: [],
+  frameMs: [],
+  firstDrawMs: null,
+  tickAt: 0,
+  tickPeriod: 100,
+  builtDrill: null,
+  buildingReady: false,
+  mySlot: -1,
+  seenMine: false,
+  myFloor: null,
+  exitsKey: '',
+  hazardsKey: '',
+  alarmIds: new Set(),
+  markMode: null,
+  move: { dir: [0, 0], speed: WALK_SPEED },
+};
+const d = { state: new DrillState() };
+let conn = null;
+let view = null;
+let viewFailed = false;
+let panels = null;
+let sceneModule = null;
+
+// ------------------------------------------------------------------ language
+
+function setLang(code) {
+  const lang = setCurrentLang(code);
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  translate(document);
+  for (const b of document.querySelectorAll('[data-lang]')) b.classList.toggle('active', b.dataset.lang === lang);
+  const url = new URL(window.location.href);
+  if (lang === 'zh') url.searchParams.delete('lang'); else url.searchParams.set('lang', lang);
+  window.history.replaceState(null, '', url);
+  if (s.error && s.errorKey) s.error = t(s.errorKey, s.errorArgs);
+  panels?.relabel();
+  return lang;
+}
+
+// ------------------------------------------------------------------ errors and pages
+
+function setError(code, key, args = {}) {
+  s.errorCode = code;
+  s.errorKey = key;
+  s.errorArgs = args;
+  s.error = t(key, args);
+}
+
+function clearError(code) {
+  if (code === undefined || s.errorCode === code) {
+    s.error = null; s.errorCode = null; s.errorKey = null;
+  }
+}
+
+/** A page instead of the drill (unknown drill, bad token): a sentence, never a trace. */
+function showPage(titleKey, key, args, { retry = false } = {}) {
+  $('app').hidden = true;
+  $('join').hidden = true;
+  const page = $('page');
+  page.hidden = false;
+  label($('page-title'), titleKey);
+  label($('page-text'), key, args);
+  $('page-retry').hidden = !retry;
+}
+
+function showJoinForm() {
+  $('app').hidden = true;
+  $('page').hidden = true;
+  $('join').hidden = false;
+  const title = $('join-drill');
+  if (s.drill) label(title, 'join.drill', { drill: s.drill }); else title.textContent = '';
+  $('join-name').value = s.name || '';
+  $('join-link').value = s.token || '';
+  $('join-form').onsubmit = (ev) => {
+    ev.preventDefault();
+    unlockAudio();
+    const raw = $('join-link').value.trim();
+    const name = $('join-name').value.trim();
+    let drill = s.drill, token = raw;
+    try {
+      if (/^https?:\/\//i.test(raw) || raw.startsWith('/')) {
+        const u = new URL(raw, window.location.href);
+        const m = u.pathname.match(/^\/drills\/([^/]+)\/?$/);
+        if (m) drill = decodeURIComponent(m[1]);
+        token = u.searchParams.get('token') || '';
+      }
+    } catch { /* not a link: a bare token */ }
+    if (!drill || !token) {
+      label($('join-msg'), 'join.needlink');
+      return;
+    }
+    const url = new URL(`/drills/${encodeURIComponent(drill)}/`, window.location.href);
+    url.searchParams.set('token', token);
+    if (name) url.searchParams.set('name', name);
+    if (currentLang() !== 'zh') url.searchParams.set('lang', currentLang());
+    if (drill !== s.drill) { window.location.assign(url); return; }
+    window.history.replaceState(null, '', url);
+    s.token = token;
+    s.name = name;
+    $('join').hidden = true;
+    start();
+  };
+  $('join-msg').textContent = '';
+}
+
+// ------------------------------------------------------------------ connection
+
+function start() {
+  $('app').hidden = false;
+  label($('conn'), 'join.connecting');
+  $('conn').hidden = false;
+  conn = new Connection(socketUrl(), { onOpen, onMessage, onClose });
+  conn.connect();
+}
+
+function sendJoin() {
+  if (s.resume) {
+    s.usedResume = true;
+    conn.post('join', { drill: s.drill, resume: s.resume });
+  } else {
+    s.usedResume = false;
+    const fields = { drill: s.drill, token: s.token };
+    if (s.name) fields.name = s.name;
+    conn.post('join', fields);
+  }
+}
+
+function onOpen() {
+  s.connected = true;
+  sendJoin();
+}
+
+function onClose(ev, wasOpen) {
+  s.connected = false;
+  const was = s.joined;
+  s.joined = false;
+  if (s.fatal) return;
+  if (was || s.everJoined) {
+    setError('lost', 'err.lost');
+  } else if (!wasOpen) {
+    setError('unreachable', 'err.unreachable');
+  }
+  label($('conn'), s.errorKey === 'err.unreachable' ? 'err.unreachable' : 'err.lost');
+  $('conn').hidden = false;
+  releaseKeys();
+  conn.reconnect();
+}
+
+function onMessage(msg) {
+  if (!s.joined) {
+    if (msg.type === 'welcome') { onWelcome(msg); return; }
+    if (msg.type === 'error') { onJoinError(msg); return; }
+    return;
+  }
+  switch (msg.type) {
+    case 'snapshot':
+    case 'delta':
+      onState(msg);
+      break;
+    case 'welcome':
+      onWelcome(msg);
+      break;
+    case 'error':
+      if (msg.ref === undefined) showReplyError(msg);
+      break;
+    default:
+      break;
+  }
+}
+
+function onJoinError(msg) {
+  if (msg.code === 'auth' && s.usedResume) {
+    // The seat expired (over 60 s away, or the server restarted): join afresh.
+    s.resume = null;
+    if (s.token) { sendJoin(); return; }
+  }
+  s.fatal = true;
+  conn.stop();
+  $('conn').hidden = true;
+  if (msg.code === 'auth') {
+    setError('auth', 'err.auth', { drill: s.drill });
+    showPage('page.error', 'err.auth', { drill: s.drill });
+    // An unknown drill (it ended and the server forgot it, or the server restarted) is
+    // worth saying so rather than blaming the token.
+    fetch(`/drills/${encodeURIComponent(s.drill)}/info.json`, { cache: 'no-store' }).then((res) => {
+      if (res.status === 404) {
+        setError('nodrill', 'err.nodrill', { drill: s.drill });
+        showPage('notfound.title', 'err.nodrill', { drill: s.drill });
+      }
+    }).catch(() => {});
+  } else {
+    setError(msg.code || 'other', 'err.other', { message: msg.message || msg.code });
+    showPage('page.error', 'err.other', { message: msg.message || msg.code }, { retry: true });
+  }
+}
+
+function onWelcome(w) {
+  const again = s.everJoined;
+  s.welcome = w;
+  s.joined = true;
+  s.everJoined = true;
+  s.role = w.role;
+  s.pid = w.participant_id ?? null;
+  s.resume = w.resume_token || s.resume;
+  s.myAgent = Number.isInteger(w.agent) ? w.agent : null;
+  s.maxSpeed = typeof w.max_speed === 'number' ? w.max_speed : 2;
+  if (w.name) s.name = w.name;
+  conn.connected();
+  $('conn').hidden = true;
+  if (s.errorCode === 'lost' || s.errorCode === 'unreachable') clearError();
+  if (again) panels.toast(t('err.resumed'), 'ok', 'err.resumed');
+  const fresh = s.builtDrill !== w.drill;
+  if (fresh) {
+    panels.build(w);
+    translate(document);
+    s.alarmIds.clear();
+    s.exitsKey = s.hazardsKey = '';
+  }
+  d.state = new DrillState();
+  const t0 = performance.now();
+  d.state.applySnapshot(w.snapshot);
+  s.tickAt = performance.now();
+  s.mySlot = -1;
+  if (fresh) buildView(w).then(() => { afterTick([], null); placeView(); });
+  else afterTick([], t0);
+  if (w.snapshot.status === 'ended') panels.banner('ended', 'err.ended', { drill: w.drill }, 'info');
+  if (w.snapshot.replay) panels.banner('replay', 'status.replay', null, 'info');
+}
+
+async function buildView(w) {
+  s.builtDrill = w.drill;
+  s.buildingReady = false;
+  if (!view && !viewFailed) {
+    try {
+      sceneModule ??= await import('./scene.js');
+      view = new sceneModule.View($('view'), $('labels'));
+      bindPointer();
+    } catch (err) {
+      console.error(err);
+      viewFailed = true;
+      panels.banner('webgl', 'err.webgl', null, 'error');
+    }
+  }
+  if (!view) return;
+  let glb = `/drills/${encodeURIComponent(w.drill)}/scene.glb`;
+  try { if (w.glb) glb = new URL(w.glb, window.location.href).pathname; } catch { /* keep */ }
+  try {
+    const usedGlb = await view.load(w.scene, glb);
+    if (!usedGlb) panels.toast(t('err.glb'), 'info', 'err.glb');
+  } catch (err) {
+    console.error(err);
+    panels.banner('webgl', 'err.webgl', null, 'error');
+    return;
+  }
+  s.buildingReady = true;
+  s.exitsKey = s.hazardsKey = '';
+}
+
+/** After the building is drawn: view one's own floor, face one's avatar's heading. */
+function placeView() {
+  if (!view || !s.buildingReady) return;
+  const mine = myPosition();
+  if (mine) view.setFloor(floorOf(mine[2]));
+  panels.showView(view.floor, view.cameraName);
+  const av = myAvatar();
+  if (mine && av && typeof av.heading === 'number') view.setHeading(av.heading / 1000);
+}
+
+// ------------------------------------------------------------------ state stream
+
+function onState(msg) {
+  const t0 = conn.lastFrameAt ?? performance.now();
+  const r = d.state.apply(msg);
+  if (r.resync) conn.post('resync');
+  if (!r.applied) return;
+  const now = performance.now();
+  if (msg.type === 'delta' && s.tickAt) {
+    const dt = now - s.tickAt;
+    if (dt > 20 && dt < 1000) s.tickPeriod = 0.8 * s.tickPeriod + 0.2 * dt;
+  }
+  s.tickAt = now;
+  afterTick(r.events, t0);
+}
+
+function othersSlots() {
+  const out = [];
+  for (const [pid, av] of Object.entries(d.state.avatars)) {
+    if (Number(pid) === s.pid || !Number.isInteger(av.agent) || av.agent === s.myAgent) continue;
+    if (av.inside === false) continue;
+    out.push({ slot: d.state.agents.slotOf(av.agent), name: av.name || '' });
+  }
+  return out;
+}
+
+function afterTick(events, t0) {
+  const a = d.state.agents;
+  s.mySlot = s.myAgent !== null ? a.slotOf(s.myAgent) : -1;
+  if (s.mySlot >= 0) s.seenMine = true;
+  if (view && s.buildingReady) {
+    view.crowd.sync(a, s.mySlot, othersSlots());
+    view.crowd.update(0, view.cutY ?? Infinity);
+    view.follow = s.mySlot;
+    if (t0 !== null) {
+      s.decodeMs.push(performance.now() - t0);
+      if (s.decodeMs.length > DECODE_SAMPLES) s.decodeMs.splice(0, s.decodeMs.length - DECODE_SAMPLES);
+    }
+    const ek = JSON.stringify(d.state.exits);
+    if (ek !== s.exitsKey) { s.exitsKey = ek; view.setExits(d.state.exits); }
+    const hk = JSON.stringify(d.state.hazards);
+    if (hk !== s.hazardsKey) { s.hazardsKey = hk; view.setHazards(d.state.hazards); }
+    view.setMarks(d.state.marks);
+    if (s.mySlot < 0 && view.cameraName === 'first') setCamera('overview');
+  }
+  for (const h of d.state.hazards || []) {
+    if (h.kind === 'alarm' && !s.alarmIds.has(h.id)) { s.alarmIds.add(h.id); panels.alarm(); }
+  }
+  for (const e of events) onEvent(e);
+  followOwnFloor();
+  const you = youStatus();
+  panels.update(d.state, you);
+  panels.smoke(inSmoke(you.pos, you.floor));
+  if (d.state.status === 'ended') panels.banner('ended', 'err.ended', { drill: s.drill }, 'info');
+}
+
+function onEvent(e) {
+  switch (e.type) {
+    case 'exit_closed':
+      panels.banner(`exit:${e.exit}`, 'cue.exitclosed', { exit: e.exit }, 'warn', 8000);
+      break;
+    case 'exit_opened':
+      panels.hideBanner(`exit:${e.exit}`);
+      panels.toast('', 'info', 'cue.exitopened', { exit: e.exit });
+      break;
+    case 'hazard': {
+      const kind = e.hazard?.kind ?? e.kind;
+      if (kind === 'alarm') {
+        panels.alarm(); // once: the hazard list and this event both announce it
+      } else {
+        panels.toast('', 'warn', 'cue.hazard', { kind: tr(`hazard.${kind}`, kind) });
+      }
+      break;
+    }
+    case 'alarm':
+      panels.alarm();
+      break;
+    case 'floor_clear':
+      panels.toast('', 'info', 'cue.floorclear', { floor: e.floor });
+      break;
+    case 'evacuation_ordered':
+      panels.toast('', 'info', 'cue.ordered', { n: e.agents ?? '' });
+      break;
+    case 'person_out':
+      panels.toast('', 'info', 'cue.personout', { name: e.name || `#${e.pid}`, exit: e.exit });
+      break;
+    default:
+      break;
+  }
+}
+
+function myAvatar() {
+  return s.pid !== null ? d.state.avatars[String(s.pid)] : undefined;
+}
+
+function myPosition() {
+  if (s.myAgent === null) return null;
+  if (s.mySlot >= 0) return d.state.agents.position(s.mySlot);
+  const av = myAvatar();
+  if (av && av.inside !== false && Array.isArray(av.pos)) return av.pos.map((v) => v / 100);
+  return null;
+}
+
+function myInside() {
+  if (s.myAgent === null) return null;
+  if (s.mySlot >= 0) return true;
+  const av = myAvatar();
+  if (av && av.inside === false) return false;
+  return s.seenMine ? false : null;
+}
+
+/** Index of the floor at protocol height z: the highest at or below z + 0.5 m. */
+function floorOf(z) {
+  const floors = s.welcome?.scene?.floors || [];
+  let best = -1;
+  floors.forEach((f, i) => { if (f.elevation <= z + 0.5 && (best < 0 || f.elevation > floors[best].elevation)) best = i; });
+  return best < 0 ? 0 : best;
+}
+
+function youStatus() {
+  const pos = myPosition();
+  const floor = pos ? floorOf(pos[2]) : null;
+  if (s.myAgent === null) return { key: 'you.none', pos: null, floor: null };
+  if (s.mySlot >= 0) {
+    const st = d.state.agents.state[s.mySlot];
+    const key = st === WAITING ? 'you.waiting' : st === ON_STAIR ? 'you.stair' : 'you.inside';
+    return { key, pos, floor };
+  }
+  const av = myAvatar();
+  if (av && av.exit) return { key: 'you.out', args: { exit: av.exit }, pos: null, floor: null };
+  return { key: 'you.outplain', pos: null, floor: null };
+}
+
+function inSmoke(pos, floor) {
+  if (!pos) return false;
+  for (const h of d.state.hazards || []) {
+    if (!SMOKY.has(h.kind) || (h.floor ?? 0) !== floor) continue;
+    if (Math.hypot(pos[0] - h.x, pos[1] - h.y) <= (h.radius || 0)) return true;
+  }
+  return false;
+}
+
+function followOwnFloor() {
+  if (!view || !s.buildingReady) return;
+  const pos = myPosition();
+  if (!pos) return;
+  const f = floorOf(pos[2]);
+  if (s.myFloor !== null && f !== s.myFloor && f !== view.floor) setFloor(f);
+  s.myFloor = f;
+}
+
+// ------------------------------------------------------------------ replies
+
+function showReplyError(reply, type, fields = {}) {
+  const known = ['refused', 'state', 'forbidden', 'rate_limited', 'bad_field', 'timeout', 'disconnected'];
+  let key = known.includes(reply.code) ? `err.${reply.code}` : 'err.other';
+  const status = d.state.status;
+  if (reply.code === 'state' && (status === 'ended' || status === 'finished')) key = 'err.ended';
+  else if (reply.code === 'state' && status === 'ready') key = 'err.notstarted';
+  else if (reply.code === 'state' && status === 'paused') key = 'err.paused';
+  else if (reply.code === 'refused' && type === 'move' && myInside() === false) key = 'err.out';
+  else if (reply.code === 'refused' && type === 'move' && fields.to) key = 'err.notwalkable';
+  const args = { message: reply.message || reply.code, drill: s.drill };
+  setError(reply.code, key, args);
+  panels.toast('', 'error', key, args);
+}
+
+async function send(type, fields = {}) {
+  unlockAudio();
+  if (!conn) return { type: 'error', code: 'disconnected', message: 'not connected' };
+  const reply = await conn.request(type, fields);
+  if (reply.type === 'error') showReplyError(reply, type, fields);
+  else if (reply.type === 'ack' && s.errorCode && !['lost', 'unreachable', 'auth'].includes(s.errorCode)) clearError();
+  return reply;
+}
+
+// ------------------------------------------------------------------ input
+
+const keys = new Set();
+const KEYMAP = {
+  KeyW: 'f', ArrowUp: 'f', KeyS: 'b', ArrowDown: 'b', KeyA: 'l', ArrowLeft: 'l', KeyD: 'r', ArrowRight: 'r',
+};
+
+function typing(ev) {
+  const tag = ev.target?.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || ev.target?.isContentEditable;
+}
+
+function moveFromKeys(shift) {
+  const fwd = (keys.has('f') ? 1 : 0) - (keys.has('b') ? 1 : 0);
+  const side = (keys.has('r') ? 1 : 0) - (keys.has('l') ? 1 : 0);
+  if (!fwd && !side) return { dir: [0, 0], speed: WALK_SPEED };
+  const [fx, fy] = view ? view.forward() : [0, 1];
+  const rx = fy, ry = -fx; // right of forward, z up
+  let dx = fx * fwd + rx * side, dy = fy * fwd + ry * side;
+  const l = Math.hypot(dx, dy) || 1;
+  dx = Math.round((dx / l) * 1000) / 1000;
+  dy = Math.round((dy / l) * 1000) / 1000;
+  return { dir: [dx, dy], speed: shift ? s.maxSpeed : WALK_SPEED };
+}
+
+function sendMove(m) {
+  const same = m.dir[0] === s.move.dir[0] && m.dir[1] === s.move.dir[1] && m.speed === s.move.speed;
+  if (same) return;
+  s.move = m;
+  if (s.role !== 'participant' || !s.joined) return;
+  send('move', { dir: m.dir, speed: m.speed });
+}
+
+function releaseKeys() {
+  keys.clear();
+  s.move = { dir: [0, 0], speed: WALK_SPEED };
+}
+
+window.addEventListener('keydown', (ev) => {
+  if (typing(ev) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.key === 'Escape' && s.markMode) { setMarkMode(null); return; }
+  const k = KEYMAP[ev.code];
+  if (!k) { if (ev.key === 'Shift' && keys.size && !ev.repeat) sendMove(moveFromKeys(true)); return; }
+  ev.preventDefault();
+  if (ev.repeat) return; // held keys: the direction was sent when they went down
+  if (s.role !== 'participant') return;
+  unlockAudio();
+  keys.add(k);
+  sendMove(moveFromKeys(ev.shiftKey));
+});
+
+window.addEventListener('keyup', (ev) => {
+  const k = KEYMAP[ev.code];
+  if (!k) { if (ev.key === 'Shift' && keys.size) sendMove(moveFromKeys(false)); return; }
+  keys.delete(k);
+  if (s.role === 'participant') sendMove(moveFromKeys(ev.shiftKey));
+});
+
+window.addEventListener('blur', () => {
+  if (keys.size) { keys.clear(); sendMove({ dir: [0, 0], speed: WALK_SPEED }); }
+});
+
+function setMarkMode(kind) {
+  s.markMode = kind;
+  panels?.setPlacing(kind);
+}
+
+function bindPointer() {
+  const canvas = view.renderer.domElement;
+  let down = null;
+  canvas.addEventListener('pointerdown', (ev) => {
+    unlockAudio();
+    down = ev.button === 0 ? { x: ev.clientX, y: ev.clientY, t: performance.now() } : null;
+  });
+  canvas.addEventListener('pointerup', (ev) => {
+    if (!down || ev.button !== 0) return;
+    const moved = Math.hypot(ev.clientX - down.x, ev.clientY - down.y);
+    const quick = performance.now() - down.t < 700;
+    down = null;
+    if (moved > 6 || !quick) return; // a drag turns or pans the camera
+    const p = view.pick(ev.clientX, ev.clientY);
+    if (!p) return;
+    if (s.markMode) {
+      const kind = s.markMode;
+      setMarkMode(null);
+      send('mark', { kind, position: p, floor: view.floor }).then((r) => {
+        if (r.type !== 'error') panels.toast(t('mark.sent'), 'ok', 'mark.sent');
+      });
+    } else if (s.role === 'participant' && s.myAgent !== null) {
+      s.move = { dir: [0, 0], speed: WALK_SPEED };
+      send('move', { to: [p[0], p[1]] });
+    }
+  });
+}
+
+// ------------------------------------------------------------------ view controls
+
+function setFloor(i) {
+  if (!view) return null;
+  const f = view.setFloor(i);
+  panels.showView(f, view.cameraName);
+  return f;
+}
+
+function setCamera(name) {
+  if (!view) return null;
+  const c = view.setCamera(name);
+  panels.showView(view.floor, c);
+  return c;
+}
+
+// ------------------------------------------------------------------ render loop
+
+function loop(now) {
+  requestAnimationFrame(loop);
+  if (!view || !s.buildingReady) return;
+  const alpha = Math.min(1, Math.max(0, (now - s.tickAt) / s.tickPeriod));
+  const f0 = performance.now();
+  view.frame(alpha, now);
+  s.frameMs.push(performance.now() - f0);
+  if (s.frameMs.length > 120) s.frameMs.shift();
+  s.frames++;
+  if (s.firstDrawMs === null) s.firstDrawMs = performance.now();
+}
+
+// ------------------------------------------------------------------ test hooks
+
+window.evacdrill = {
+  state() {
+    const pos = myPosition();
+    return {
+      connected: s.connected,
+      joined: s.joined,
+      role: s.role,
+      drill: s.drill,
+      status: s.welcome ? d.state.status : null,
+      t: d.state.t,
+      agents: view && view.crowd.mesh ? view.crowd.mesh.count : 0,
+      evacuated: Math.max(0, d.state.total - d.state.agents.n),
+      total: d.state.total,
+      hazards: view && view.hazards ? view.hazards.ids() : [],
+      exits: [...(d.state.exits || [])],
+      error: s.error,
+      errorCode: s.errorCode,
+      myAgent: s.myAgent,
+      myPos: pos ? pos.map((v) => Math.round(v * 100) / 100) : null,
+      inside: myInside(),
+      lang: currentLang(),
+      frames: s.frames,
+      floor: view ? view.floor : null,
+      camera: view ? view.cameraName : null,
+    };
+  },
+  stats() {
+    return {
+      decodeMs: [...s.decodeMs],
+      bytesIn: conn ? conn.bytesIn : 0,
+      messagesIn: conn ? conn.messagesIn : 0,
+      firstDrawMs: s.firstDrawMs,
+      frameMs: [...s.frameMs], // CPU time of the last frames (update + draw calls), ms
+    };
+  },
+  setLang: (code) => setLang(code),
+  setFloor: (i) => setFloor(i),
+  setCamera: (name) => setCamera(name),
+  send: (type, fields = {}) => send(type, fields),
+};
+
+// ------------------------------------------------------------------ start
+
+async function main() {
+  const url = new URL(window.location.href);
+  setLang(url.searchParams.get('lang') || 'zh');
+  for (const b of document.querySelectorAll('[data-lang]')) b.addEventListener('click', () => setLang(b.dataset.lang));
+  $('page-retry').addEventListener('click', () => window.location.reload());
+  panels = new Panels({
+    send,
+    setFloor,
+    setCamera,
+    markMode: (kind) => { s.markMode = kind; },
+    stop: () => {
+      keys.clear();
+      s.move = { dir: [0, 0], speed: WALK_SPEED };
+      send('move', { dir: [0, 0] });
+    },
+  });
+  const m = url.pathname.match(/^\/drills\/([^/]+)\/?$/);
+  s.drill = m ? decodeURIComponent(m[1]) : null;
+  s.token = url.searchParams.get('token');
+  s.name = url.searchParams.get('name') || '';
+  requestAnimationFrame(loop);
+  if (!s.drill) { showJoinForm(); return; }
+  let info = null;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`/drills/${encodeURIComponent(s.drill)}/info.json`, { cache: 'no-store' });
+      if (res.status === 404) {
+        setError('nodrill', 'err.nodrill', { drill: s.drill });
+        showPage('notfound.title', 'err.nodrill', { drill: s.drill });
+        return;
+      }
+      if (res.ok) { info = await res.json(); break; }
+    } catch { /* the server is not reachable: retry */ }
+    setError('unreachable', 'err.unreachable');
+    showPage('page.error', 'err.unreachable', {}, { retry: true });
+    await new Promise((r) => setTimeout(r, Math.min(10000, 1000 * 2 ** attempt)));
+  }
+  clearError('unreachable');
+  $('page').hidden = true;
+  s.info = info;
+  if (info.status === 'ended') setError('ended', 'err.ended', { drill: s.drill });
+  if (!s.token) { showJoinForm(); return; }
+  start();
+}
+
+main();

@@ -1,0 +1,377 @@
+// The page around the 3D view: HUD, floor and camera selectors, legend, banners and
+// toasts, cues (alarm beep, smoke vignette), and the side panels each role gets.
+// Every visible label is set with i18n.label (data-i18n), so switching language
+// re-translates the page.
+
+import { label, t, tr } from './i18n.js';
+import { COLOURS } from './crowd.js';
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'i18n') (Array.isArray(v) ? label(e, v[0], v[1]) : label(e, v));
+    else if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function hex(n) { return `#${n.toString(16).padStart(6, '0')}`; }
+
+function clock(t) {
+  const s = Math.max(0, t || 0);
+  const m = Math.floor(s / 60);
+  return `${String(m).padStart(2, '0')}:${(s - 60 * m).toFixed(1).padStart(4, '0')}`;
+}
+
+function centre(poly) {
+  let x = 0, y = 0;
+  for (const p of poly) { x += p[0]; y += p[1]; }
+  return [x / poly.length, y / poly.length];
+}
+
+/** A command log entry in words (type, then what it named). */
+function describe(e) {
+  const ev = e.event || {};
+  const parts = {
+    order_evacuation: () => [e.zone ?? e.floor ?? (e.all ? t('order.all') : '')],
+    door: () => [e.id, e.action],
+    mark: () => [t(`mark.${e.kind}`) !== `mark.${e.kind}` ? t(`mark.${e.kind}`) : e.kind],
+    inject: () => [t(`hazard.${ev.kind}`) !== `hazard.${ev.kind}` ? t(`hazard.${ev.kind}`) : ev.kind, ev.exit, ev.id],
+    speed: () => [e.factor],
+    seek: () => [e.t],
+  }[e.type];
+  return [e.type, ...(parts ? parts() : [])].filter((x) => x !== undefined && x !== null && x !== '').join(' ');
+}
+
+// ------------------------------------------------------------------ sound
+
+let audio = null;
+
+/** Create (or resume) the audio context; browsers allow it after a user gesture. */
+export function unlockAudio() {
+  try {
+    audio ??= new (window.AudioContext || window.webkitAudioContext)();
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+  } catch { audio = null; }
+}
+
+/** Three short alarm beeps (WebAudio; no sound file). */
+export function beep() {
+  unlockAudio();
+  if (!audio) return;
+  const t0 = audio.currentTime + 0.02;
+  for (let i = 0; i < 3; i++) {
+    const osc = audio.createOscillator(), gain = audio.createGain();
+    osc.type = 'square';
+    osc.frequency.setValueAtTime(880, t0 + i * 0.45);
+    osc.frequency.linearRampToValueAtTime(660, t0 + i * 0.45 + 0.3);
+    gain.gain.setValueAtTime(0.0001, t0 + i * 0.45);
+    gain.gain.exponentialRampToValueAtTime(0.15, t0 + i * 0.45 + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.45 + 0.35);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(t0 + i * 0.45);
+    osc.stop(t0 + i * 0.45 + 0.4);
+  }
+}
+
+// ------------------------------------------------------------------ panels
+
+export class Panels {
+  /**
+   * actions: send(type, fields) -> Promise(reply), setFloor(i), setCamera(name),
+   * markMode(kind|null), stop().
+   */
+  constructor(actions) {
+    this.a = actions;
+    this.welcome = null;
+    this.doorRows = new Map();
+    this.lastDoorSort = 0;
+    this.logKey = '';
+    this.banners = new Map();
+  }
+
+  /** Build the HUD and panels for a `welcome`. */
+  build(w) {
+    this.welcome = w;
+    const scene = w.scene;
+    $('drill-name').textContent = `${scene.name} · ${w.drill}`;
+    label($('role-badge'), `role.${w.role}`);
+    $('role-badge').className = `badge role-${w.role}`;
+    if (w.name) $('me-name').textContent = w.name; else $('me-name').textContent = '';
+    this._hud(w);
+    this._viewbar(w);
+    this._legend(w);
+    const side = $('side');
+    side.replaceChildren();
+    this.doorRows.clear();
+    if (w.role === 'participant') {
+      side.append(this._movePanel(), this._orderPanel(scene), this._doorPanel(scene),
+        this._reportPanel(), this._markPanel());
+    }
+    if (w.role === 'instructor') side.append(this._controlPanel());
+    if (!(w.role === 'participant' && w.blind) && Array.isArray(w.script)) side.append(this._scriptPanel(w.script));
+    if (w.role !== 'participant') side.append(this._logPanel());
+  }
+
+  _hud(w) {
+    const hud = $('hud');
+    const item = (key, id) => el('div', { class: 'hud-item' }, el('span', { class: 'hud-label', i18n: key }),
+      el('span', { class: 'hud-value', id }));
+    hud.replaceChildren(item('hud.time', 'hud-t'), item('hud.status', 'hud-status'),
+      item('hud.inside', 'hud-inside'), item('hud.evacuated', 'hud-evacuated'));
+    if (w.role === 'participant') hud.append(item('hud.you', 'hud-you'));
+  }
+
+  _viewbar(w) {
+    const floors = $('floors');
+    floors.replaceChildren(el('span', { class: 'bar-label', i18n: 'view.floor' }));
+    w.scene.floors.forEach((f, i) => floors.append(
+      el('button', { class: 'floor-btn', dataset: { floor: String(i) }, onclick: () => this.a.setFloor(i) }, f.id)));
+    const cams = $('cameras');
+    cams.replaceChildren(el('span', { class: 'bar-label', i18n: 'view.camera' }));
+    for (const c of ['overview', 'plan', 'first']) {
+      if (c === 'first' && w.role !== 'participant') continue;
+      cams.append(el('button', { class: 'cam-btn', dataset: { camera: c }, i18n: `cam.${c}`, onclick: () => this.a.setCamera(c) }));
+    }
+  }
+
+  _legend(w) {
+    const row = (colour, key) => el('div', { class: 'legend-row' },
+      el('span', { class: 'swatch', style: `background:${hex(colour)}` }), el('span', { i18n: key }));
+    const items = [row(COLOURS.waiting, 'legend.waiting'), row(COLOURS.moving, 'legend.moving'),
+      row(COLOURS.stair, 'legend.stair')];
+    if (w.role === 'participant') items.push(row(COLOURS.me, 'legend.me'));
+    items.push(row(COLOURS.others, 'legend.others'), row(0x1fbf4a, 'legend.exit'), row(0xe02424, 'legend.closed'));
+    $('legend').replaceChildren(...items);
+  }
+
+  _panel(key, ...body) {
+    return el('section', { class: 'panel' }, el('h2', { i18n: key }), ...body);
+  }
+
+  async _do(type, fields, okKey) {
+    const reply = await this.a.send(type, fields);
+    if (reply.type !== 'error' && okKey) this.toast(t(okKey), 'ok', okKey);
+    return reply;
+  }
+
+  _movePanel() {
+    return this._panel('panel.move', el('p', { class: 'help', i18n: 'move.help' }),
+      el('button', { id: 'move-stop', i18n: 'move.stop', onclick: () => this.a.stop() }));
+  }
+
+  _orderPanel(scene) {
+    const sel = el('select', { id: 'order-target' });
+    for (const z of scene.zones || []) sel.append(el('option', { value: `zone:${z.id}`, i18n: ['order.zone', { id: z.id }] }));
+    for (const f of scene.floors) sel.append(el('option', { value: `floor:${f.id}`, i18n: ['order.floor', { id: f.id }] }));
+    sel.append(el('option', { value: 'all:', i18n: 'order.all' }));
+    const go = () => {
+      const [kind, id] = sel.value.split(/:(.*)/s);
+      const fields = kind === 'all' ? { all: true } : { [kind]: id };
+      this._do('order_evacuation', fields, 'cue.ack');
+    };
+    return this._panel('panel.order', sel, el('button', { id: 'order-send', i18n: 'order.send', onclick: go }));
+  }
+
+  _doorPanel(scene) {
+    const list = el('div', { id: 'doors', class: 'doors' });
+    scene.exits.forEach((e, i) => {
+      const state = el('span', { class: 'door-state' });
+      const dist = el('span', { class: 'door-dist' });
+      const btn = el('button', { class: 'door-btn', dataset: { exit: e.id } });
+      btn.addEventListener('click', () => {
+        const open = this.exits?.[i] !== false;
+        this._do('door', { id: e.id, action: open ? 'close' : 'open' }, 'cue.ack');
+      });
+      const row = el('div', { class: 'door-row', dataset: { exit: e.id } }, el('span', { class: 'door-id' }, e.id), state, dist, btn);
+      this.doorRows.set(e.id, { row, state, dist, btn, index: i, centre: centre(e.polygon), floor: e.floor });
+      list.append(row);
+    });
+    return this._panel('panel.doors', list);
+  }
+
+  _reportPanel() {
+    const text = el('textarea', { id: 'report-text', rows: '3', maxlength: '2000', 'data-i18n-placeholder': 'report.hint' });
+    text.placeholder = t('report.hint');
+    const send = async () => {
+      const v = text.value.trim();
+      if (!v) return;
+      const r = await this._do('report', { text: v }, 'report.sent');
+      if (r.type !== 'error') text.value = '';
+    };
+    return this._panel('panel.report', text, el('button', { id: 'report-send', i18n: 'report.send', onclick: send }));
+  }
+
+  _markPanel() {
+    const sel = el('select', { id: 'mark-kind' });
+    for (const k of ['injured', 'fire', 'blocked', 'other']) sel.append(el('option', { value: k, i18n: `mark.${k}` }));
+    const btn = el('button', { id: 'mark-place', i18n: 'mark.place' });
+    btn.addEventListener('click', () => {
+      const on = !this.placing;
+      this.setPlacing(on ? sel.value : null);
+      this.a.markMode(on ? sel.value : null);
+    });
+    this.markButton = btn;
+    return this._panel('panel.marks', sel, btn);
+  }
+
+  /** Show whether the next click on the map places a mark. */
+  setPlacing(kind) {
+    this.placing = kind;
+    if (!this.markButton) return;
+    label(this.markButton, kind ? 'mark.cancel' : 'mark.place');
+    document.body.classList.toggle('placing', !!kind);
+    if (kind) this.toast(t('mark.placing'), 'info', 'mark.placing');
+  }
+
+  _controlPanel() {
+    const b = (key, type) => el('button', { class: `ctl-${type}`, i18n: key, onclick: () => this._do(type, {}, null) });
+    return this._panel('panel.control', el('div', { class: 'buttons' },
+      b('ctl.start', 'start'), b('ctl.pause', 'pause'), b('ctl.resume', 'resume'), b('ctl.end', 'end')));
+  }
+
+  _scriptPanel(script) {
+    const list = el('ul', { class: 'script' });
+    if (!script.length) list.append(el('li', { i18n: 'script.empty' }));
+    for (const s of script) {
+      list.append(el('li', { i18n: ['script.item', { time: s.time, kind: tr(`hazard.${s.kind}`, s.kind) }] }));
+    }
+    return this._panel('panel.script', list);
+  }
+
+  _logPanel() {
+    this.reportList = el('ul', { id: 'reports', class: 'log' });
+    this.logList = el('ul', { id: 'log', class: 'log' });
+    const wrap = el('div', {});
+    wrap.append(this._panel('panel.reports', this.reportList), this._panel('panel.log', this.logList));
+    return wrap;
+  }
+
+  // ------------------------------------------------------------------ per tick
+
+  /** Refresh the HUD and panels from the drill state (`d`: protocol.js DrillState). */
+  update(d, you) {
+    const set = (id, v) => { const e = $(id); if (e && e.textContent !== v) e.textContent = v; };
+    set('hud-t', clock(d.t));
+    const st = $('hud-status');
+    if (st && st.dataset.i18n !== `status.${d.status}`) label(st, `status.${d.status}`);
+    set('hud-inside', String(d.agents.n));
+    set('hud-evacuated', String(Math.max(0, d.total - d.agents.n)));
+    const youEl = $('hud-you');
+    if (youEl && you) {
+      if (youEl.dataset.i18n !== you.key || youEl.dataset.i18nArgs !== (you.args ? JSON.stringify(you.args) : undefined)) {
+        label(youEl, you.key, you.args);
+      }
+    }
+    this.exits = d.exits;
+    this.lastState = d;
+    this._updateDoors(d.exits, you?.pos, you?.floor);
+    if (this.logList) this._updateLog(d);
+  }
+
+  _updateDoors(exits, pos, floor) {
+    if (!this.doorRows.size) return;
+    for (const r of this.doorRows.values()) {
+      const open = exits?.[r.index] !== false;
+      const key = open ? 'door.isopen' : 'door.isclosed';
+      if (r.state.dataset.i18n !== key) {
+        label(r.state, key);
+        r.row.classList.toggle('closed', !open);
+        label(r.btn, open ? 'door.close' : 'door.open');
+      }
+    }
+    const now = performance.now();
+    if (!pos || now - this.lastDoorSort < 1000) return;
+    this.lastDoorSort = now;
+    const rows = [...this.doorRows.values()];
+    for (const r of rows) {
+      r.d = Math.hypot(r.centre[0] - pos[0], r.centre[1] - pos[1]) + (r.floor === floor ? 0 : 1e6);
+      const args = { d: r.d < 1e5 ? r.d.toFixed(0) : '—' };
+      if (r.dist.dataset.i18nArgs !== JSON.stringify(args)) label(r.dist, 'door.dist', args);
+    }
+    rows.sort((a, b) => a.d - b.d);
+    const list = $('doors');
+    if (rows.some((r, i) => list.children[i] !== r.row)) list.replaceChildren(...rows.map((r) => r.row));
+  }
+
+  _updateLog(d) {
+    const key = `${d.reports.length}:${d.log.length}:${d.log.at(-1)?.tick}:${d.reports.at(-1)?.t}`;
+    if (key === this.logKey) return;
+    this.logKey = key;
+    const line = (e) => {
+      const who = e.name ? `${e.name}` : `#${e.by ?? '?'}`;
+      const what = e.text ?? describe(e);
+      return el('li', {}, el('span', { class: 'log-t' }, clock(e.t)), ` ${who}: ${what}`);
+    };
+    const fill = (ul, items) => {
+      if (!items.length) ul.replaceChildren(el('li', { class: 'empty', i18n: 'log.empty' }));
+      else ul.replaceChildren(...items.slice(-60).reverse().map(line));
+    };
+    fill(this.reportList, d.reports);
+    fill(this.logList, d.log);
+  }
+
+  /** After a language switch: texts built from data (the logs) are written again. */
+  relabel() {
+    this.logKey = '';
+    if (this.logList && this.lastState) this._updateLog(this.lastState);
+  }
+
+  /** Mark the floor and camera buttons in use. */
+  showView(floor, camera) {
+    for (const b of document.querySelectorAll('.floor-btn')) b.classList.toggle('active', Number(b.dataset.floor) === floor);
+    for (const b of document.querySelectorAll('.cam-btn')) b.classList.toggle('active', b.dataset.camera === camera);
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** A short message at the bottom of the view (kind: ok, info, error); fades out. */
+  toast(text, kind = 'info', key = null, args = null) {
+    const box = $('toasts');
+    const e = el('div', { class: `toast toast-${kind}` });
+    if (key) label(e, key, args); else e.textContent = text;
+    box.append(e);
+    while (box.children.length > 4) box.firstChild.remove();
+    setTimeout(() => e.classList.add('fade'), 5000);
+    setTimeout(() => e.remove(), 6000);
+  }
+
+  /** A banner at the top of the view, kept until `hideBanner(id)` or `ms` elapse. */
+  banner(id, key, args, kind = 'warn', ms = 0) {
+    let b = this.banners.get(id);
+    if (!b) {
+      b = el('div', { class: `banner banner-${kind}`, dataset: { banner: id } });
+      $('banners').append(b);
+      this.banners.set(id, b);
+    }
+    label(b, key, args);
+    clearTimeout(b._timer);
+    if (ms) b._timer = setTimeout(() => this.hideBanner(id), ms);
+  }
+
+  hideBanner(id) {
+    const b = this.banners.get(id);
+    if (b) { b.remove(); this.banners.delete(id); }
+  }
+
+  /** The alarm: banner and beeps (announced at most once every 3 s). */
+  alarm() {
+    const now = performance.now();
+    if (now - (this.lastAlarm ?? -1e9) < 3000) return;
+    this.lastAlarm = now;
+    this.banner('alarm', 'cue.alarm.text', null, 'alarm', 15000);
+    beep();
+  }
+
+  smoke(on) {
+    $('vignette').classList.toggle('on', on);
+    if (on) this.banner('smoke', 'cue.smoke', null, 'smoke');
+    else this.hideBanner('smoke');
+  }
+}

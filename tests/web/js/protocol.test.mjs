@@ -1,0 +1,177 @@
+// net/web/protocol.js against frames the Python server encodes (written by
+// tests/web/test_web_js.py into $EVACDRILL_FRAMES), and its edge cases.
+// Run: pytest tests/web/test_web_js.py (or node --test tests/web/js with EVACDRILL_FRAMES set).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode } from '../../../net/web/vendor/msgpack/index.js';
+import {
+  AgentState, DrillState, ProtocolError, decodeMessage, encodeMessage, WAITING,
+} from '../../../net/web/protocol.js';
+
+const FRAMES = process.env.EVACDRILL_FRAMES;
+const CASES = (process.env.EVACDRILL_CASES || 'office,two_storey').split(',');
+
+function readFrames(path) {
+  const data = readFileSync(path);
+  const frames = [];
+  for (let at = 0; at < data.length;) {
+    const size = data.readUInt32LE(at);
+    // A fresh ArrayBuffer per frame, as a WebSocket delivers it.
+    frames.push(new Uint8Array(data.subarray(at + 4, at + 4 + size)).buffer);
+    at += 4 + size;
+  }
+  return frames;
+}
+
+function sameState(agents, want, where) {
+  const n = agents.n;
+  assert.equal(n, want.ids.length, `${where}: number of agents`);
+  assert.deepEqual(Array.from(agents.ids.subarray(0, n)), want.ids, `${where}: ids`);
+  assert.deepEqual(Array.from(agents.pos.subarray(0, 3 * n)), want.pos, `${where}: positions`);
+  assert.deepEqual(Array.from(agents.state.subarray(0, n)), want.state, `${where}: states`);
+}
+
+for (const name of CASES) {
+  test(`decodes the server's ${name} stream exactly like net.state.AgentDecoder`,
+    { skip: FRAMES ? false : 'EVACDRILL_FRAMES not set: run pytest tests/web/test_web_js.py' },
+    () => {
+      const frames = readFrames(join(FRAMES, `${name}.frames`));
+      const expect = JSON.parse(readFileSync(join(FRAMES, `${name}.json`), 'utf8'));
+      assert.equal(frames.length, expect.states.length);
+      const drill = new DrillState();
+      let gone = 0;
+      frames.forEach((frame, i) => {
+        const msg = decodeMessage(frame);
+        const before = drill.agents.n;
+        const r = drill.apply(msg);
+        assert.ok(r.applied, `frame ${i} (${msg.type} seq ${msg.seq}) not applied`);
+        assert.ok(!r.resync, `frame ${i}: asked for a resync`);
+        if (msg.type === 'delta') gone += before - drill.agents.n;
+        sameState(drill.agents, expect.states[i], `${name} frame ${i} (${msg.type} ${msg.seq})`);
+      });
+      assert.equal(drill.evacuated, expect.evacuated);
+      assert.equal(drill.total, expect.total);
+      assert.ok(gone > 0, 'the stream covered agents leaving');
+    });
+}
+
+// ---------------------------------------------------------------- hand-made frames
+
+const u32 = (...v) => new Uint8Array(new Uint32Array(v).buffer);
+const i32 = (...v) => new Uint8Array(new Int32Array(v).buffer);
+const i8 = (...v) => new Uint8Array(new Int8Array(v).buffer);
+const wire = (m) => decodeMessage(encode(m));
+
+function snapshot(ids, pos, state, seq = 1) {
+  return wire({ type: 'snapshot', v: 1, seq, t: 0, total: ids.length, status: 'running',
+    agents: { n: ids.length, ids: u32(...ids), pos: i32(...pos), state: new Uint8Array(state) } });
+}
+
+test('message round trip, and frames that are not messages are refused', () => {
+  const m = decodeMessage(encodeMessage('join', { drill: 'abc', token: 't', name: '张三' }));
+  assert.deepEqual(m, { type: 'join', v: 1, drill: 'abc', token: 't', name: '张三' });
+  assert.throws(() => decodeMessage(encode([1, 2])), ProtocolError);
+  assert.throws(() => decodeMessage(encode({ v: 1 })), ProtocolError);
+  assert.throws(() => decodeMessage(new Uint8Array([0xc1])), ProtocolError);
+});
+
+test('gone, st, moved (only non-waiting agents have bits) and far apply in order', () => {
+  const d = new DrillState();
+  d.apply(snapshot([2, 5, 9, 11], [0, 0, 0, 100, 0, 0, 200, 0, 0, 300, 0, 0], [1, 0, 1, 1]));
+  // 5 leaves; slots are then 2, 9, 11. Slot 1 (agent 9) stops waiting? it is moving; make
+  // slot 0 (agent 2) wait: only slots 1 and 2 have bits; bits "11" -> two dxy pairs.
+  const r = d.apply(wire({ type: 'delta', v: 1, seq: 2, gone: u32(5), st: u32(0), stv: new Uint8Array([WAITING]),
+    moved: new Uint8Array([0b11000000]), dxy: i8(1, -2, -127, 127), far: i32(0, 5, 6, 350) }));
+  assert.ok(r.applied);
+  const a = d.agents;
+  assert.equal(a.n, 3);
+  assert.deepEqual(Array.from(a.ids.subarray(0, 3)), [2, 9, 11]);
+  assert.deepEqual(Array.from(a.pos.subarray(0, 9)), [5, 6, 350, 201, -2, 0, 173, 127, 0]);
+  assert.deepEqual(Array.from(a.prev.subarray(0, 9)), [0, 0, 0, 200, 0, 0, 300, 0, 0]);
+  assert.deepEqual(Array.from(a.state.subarray(0, 3)), [0, 1, 1]);
+  assert.equal(a.slotOf(9), 1);
+  assert.equal(a.slotOf(5), -1);
+  assert.deepEqual(a.position(0), [0.05, 0.06, 3.5]);
+});
+
+test('bins at odd offsets inside a frame decode (copied to aligned memory)', () => {
+  // "x" fields of odd lengths before the bins push them off 4-byte alignment.
+  const frame = encode({ type: 'snapshot', v: 1, seq: 1, x: 'abc',
+    agents: { n: 2, ids: u32(1, 3), y: 'q', pos: i32(-1, 2, 3, 4, -5, 6), state: new Uint8Array([1, 3]) } });
+  const d = new DrillState();
+  d.apply(decodeMessage(frame));
+  assert.deepEqual(Array.from(d.agents.pos.subarray(0, 6)), [-1, 2, 3, 4, -5, 6]);
+  assert.deepEqual(Array.from(d.agents.state.subarray(0, 2)), [1, 3]);
+});
+
+test('a gap in seq asks for a resync and ignores deltas until the snapshot', () => {
+  const d = new DrillState();
+  assert.ok(!d.apply(wire({ type: 'delta', v: 1, seq: 1 })).applied, 'no delta before a snapshot');
+  d.apply(snapshot([1], [0, 0, 0], [1], 10));
+  assert.ok(d.apply(wire({ type: 'delta', v: 1, seq: 11, evacuated: 1 })).applied);
+  const gap = d.apply(wire({ type: 'delta', v: 1, seq: 13 }));
+  assert.ok(gap.resync && !gap.applied);
+  assert.ok(!d.apply(wire({ type: 'delta', v: 1, seq: 14 })).applied);
+  d.apply(snapshot([1, 2], [0, 0, 0, 1, 1, 0], [1, 1], 20));
+  assert.ok(d.apply(wire({ type: 'delta', v: 1, seq: 21 })).applied);
+  assert.equal(d.agents.n, 2);
+});
+
+test('an inconsistent delta is refused and asks for a resync, never corrupting silently', () => {
+  const d = new DrillState();
+  d.apply(snapshot([1, 2], [0, 0, 0, 0, 0, 0], [1, 1]));
+  const r = d.apply(wire({ type: 'delta', v: 1, seq: 2, st: u32(7), stv: new Uint8Array([1]) }));
+  assert.ok(r.resync && !r.applied);
+  assert.match(r.error, /out of range/);
+});
+
+test('avatars, marks and other fields of deltas update the drill state', () => {
+  const d = new DrillState();
+  d.apply(snapshot([], [], []));
+  d.apply(wire({ type: 'delta', v: 1, seq: 2, status: 'paused', exits: [true, false],
+    avatars: { 7: { name: '张三', agent: 3, pos: [1, 2, 0] } }, marks: [{ id: 1, kind: 'fire' }] }));
+  assert.equal(d.status, 'paused');
+  assert.deepEqual(d.exits, [true, false]);
+  assert.equal(d.avatars['7'].name, '张三');
+  d.apply(wire({ type: 'delta', v: 1, seq: 3, avatars_gone: [7], marks: [{ id: 2, kind: 'injured' }] }));
+  assert.equal(d.avatars['7'], undefined);
+  assert.equal(d.marks.length, 2);
+});
+
+test('a large snapshot after a small one grows the arrays; a smaller one reuses them', () => {
+  const a = new AgentState();
+  a.applySnapshot(snapshot([1], [1, 2, 3], [0]).agents);
+  const ids = Array.from({ length: 1000 }, (_, i) => 2 * i + 1);
+  a.applySnapshot(snapshot(ids, new Array(3000).fill(7), new Array(1000).fill(1)).agents);
+  assert.equal(a.n, 1000);
+  assert.equal(a.slotOf(1999), 999);
+  a.applySnapshot(snapshot([4], [9, 9, 9], [3]).agents);
+  assert.equal(a.n, 1);
+  assert.equal(a.ids[0], 4);
+});
+
+test('born agents (participants joining) are appended after the others', () => {
+  const d = new DrillState();
+  d.apply(snapshot([1, 4], [0, 0, 0, 10, 10, 0], [1, 1]));
+  d.apply(wire({ type: 'delta', v: 1, seq: 2, gone: u32(1), moved: new Uint8Array([0x80]), dxy: i8(5, 5),
+    born: u32(9, 10), born_pos: i32(1, 2, 3, 4, 5, 6), born_st: new Uint8Array([1, 0]) }));
+  const a = d.agents;
+  assert.equal(a.n, 3);
+  assert.deepEqual(Array.from(a.ids.subarray(0, 3)), [4, 9, 10]);
+  assert.deepEqual(Array.from(a.pos.subarray(0, 9)), [15, 15, 0, 1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(Array.from(a.prev.subarray(3, 9)), [1, 2, 3, 4, 5, 6]);
+  assert.equal(a.slotOf(10), 2);
+  // Grows past its capacity (16) and keeps the old agents.
+  const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
+  d.apply(wire({ type: 'delta', v: 1, seq: 3, born: u32(...ids), born_pos: i32(...new Array(60).fill(1)),
+    born_st: new Uint8Array(20) }));
+  assert.equal(a.n, 23);
+  assert.equal(d.total, 24, 'total counts the agents born (2 + 2 + 20)');
+  assert.deepEqual(Array.from(a.ids.subarray(0, 4)), [4, 9, 10, 100]);
+  assert.equal(a.pos[0], 15);
+  const bad = d.apply(wire({ type: 'delta', v: 1, seq: 4, born: u32(5), born_pos: i32(0, 0, 0), born_st: new Uint8Array([0]) }));
+  assert.ok(bad.resync, 'born ids below the last one are refused');
+});
