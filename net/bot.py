@@ -19,6 +19,9 @@ async def act_as_bot(client: DrillClient, *, duration: float, pose_hz: float = 2
                      seed: int = 0) -> int:
     """Walk an avatar around and now and then mark or report, for ``duration`` s.
 
+    A participant with an avatar in the crowd steers it with ``move`` (a random walk);
+    one without (an instructor) sends ``pose``.
+
     Returns the number of messages sent. Stops early if the connection closes.
     """
     rng = random.Random(seed)
@@ -30,13 +33,19 @@ async def act_as_bot(client: DrillClient, *, duration: float, pose_hz: float = 2
     sent = 0
     end = time.monotonic() + duration
     next_mark = time.monotonic() + rng.uniform(5, 15)
+    embodied = client.welcome.get("agent") is not None
     while time.monotonic() < end and not client.closed.is_set():
         heading += rng.gauss(0, 0.3)
         x = min(max(x + 0.6 * math.cos(heading), min(xs)), max(xs))
         y = min(max(y + 0.6 * math.sin(heading), min(ys)), max(ys))
         try:
-            await client.send("pose", position=[x, y, floors[0]["elevation"]],
-                              heading=math.remainder(heading, math.tau))
+            if embodied:  # an avatar in the crowd: ask to walk; the server decides
+                if client.public.get("status") == "running":
+                    await client.send("move", dir=[math.cos(heading), math.sin(heading)],
+                                      speed=1.2)
+            else:
+                await client.send("pose", position=[x, y, floors[0]["elevation"]],
+                                  heading=math.remainder(heading, math.tau))
             sent += 1
             if time.monotonic() > next_mark:
                 if rng.random() < 0.5:

@@ -16,9 +16,18 @@ from urllib.parse import urlparse
 
 from net.errors import ClientError, NetError
 
-__all__ = ["add_parsers", "run_join", "run_serve"]
+__all__ = ["ROLE_NAMES", "add_parsers", "link_lines", "run_join", "run_serve"]
 
 DEFAULT_SCENARIO = "office"
+ROLE_NAMES = {"participant": "参演人员", "instructor": "导调员", "observer": "评估人员"}
+"""Chinese name of each role, in the order the join links are printed."""
+
+
+def link_lines(info: dict[str, Any]) -> list[str]:
+    """One line per role for people: ``参演人员 participant: http://…/drills/ID/?token=…``."""
+    links = info.get("links", {})
+    return [f"{ROLE_NAMES[role]} {role}: {links[role]}" for role in ROLE_NAMES
+            if role in links]
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -72,8 +81,11 @@ def run_serve(args: argparse.Namespace) -> int:
                                          encoding="utf-8")
         print(json.dumps(info, ensure_ascii=False), flush=True)
         print(f"serving drill {room.id} ({room.scenario.name}, {room.drill.total} agents) at "
-              f"{server.url}; scene as GLB at http://{args.host}:{server.port}/drills/"
-              f"{room.id}/scene.glb; Ctrl-C to stop", file=sys.stderr, flush=True)
+              f"{server.url}; scene as GLB at {server.http_url}/drills/{room.id}/scene.glb; "
+              "open a link below in a browser to join; Ctrl-C to stop",
+              file=sys.stderr, flush=True)
+        for line in link_lines(info):
+            print(line, file=sys.stderr, flush=True)
         if room.recorder is not None:
             print(f"recording into {room.recorder.path}", file=sys.stderr, flush=True)
         try:
@@ -116,7 +128,8 @@ def run_join(args: argparse.Namespace) -> int:
     url, drill, token = _join_target(args)
 
     async def main() -> None:
-        async with DrillClient(url, drill=drill, token=token,
+        # A headless watcher walks nobody; a bot walks an avatar in the crowd.
+        async with DrillClient(url, drill=drill, token=token, avatar=bool(args.bot),
                                name=args.name or ("bot" if args.bot else "")) as client:
             tasks = [follow(client, duration=args.duration,
                             write=lambda line: print(line, flush=True))]

@@ -28,12 +28,24 @@ class ProtocolError(NetError):
     ``unknown_type``, ``bad_field``, ``forbidden``, ``auth``, ...).
     """
 
-    def __init__(self, code: str, message: str, *, ref: object = None):
+    def __init__(self, code: str, message: str, *, ref: object = None,
+                 reason: str | None = None, detail: dict[str, object] | None = None):
         self.code = code
         """Machine-readable error code."""
         self.ref = ref
         """The ``ref`` of the refused message, if it had one."""
+        self.reason = reason
+        """Finer machine-readable cause (e.g. ``door_far``), so clients can say it in their
+        user's language; ``detail`` holds its figures."""
+        self.detail = detail or {}
         super().__init__(message)
+
+    def fields(self) -> dict[str, object]:
+        """Fields of the ``error`` message: code, message and, if set, reason and detail."""
+        out: dict[str, object] = {"code": self.code, "message": str(self)}
+        if self.reason:
+            out.update(reason=self.reason, detail=self.detail)
+        return out
 
 
 class ClientError(NetError):

@@ -25,10 +25,10 @@ from net.script import DrillScript
 from net.state import AgentEncoder
 from sim.agents.crowd import State
 from sim.drill import Drill
-from sim.errors import SimError
+from sim.errors import ScenarioError, SimError
 from sim.scenario import Scenario
 from sim.scenes.model import Scene
-from sim.steering import MAX_SPEED
+from sim.steering import MAX_SPEED, walkable
 
 if TYPE_CHECKING:
     from sim.drill import Drill as _Drill
@@ -123,6 +123,7 @@ class Room:
         self.scenario = scenario
         self.script = script or DrillScript()
         self.drill = Drill(scenario, seed=seed)
+        self._check_spawn()
         if self.script.alarm == "inject":
             self.drill.apply({"type": "hold_premovement"})
         self._init_session()
@@ -265,7 +266,7 @@ class Room:
                 extra = self._apply(seat, msg, events=events, marks=marks, reports=reports,
                                     changed_avatars=changed_avatars, avatars_gone=avatars_gone)
             except ProtocolError as exc:
-                replies.append((key, message("error", code=exc.code, message=str(exc), ref=ref)))
+                replies.append((key, message("error", ref=ref, **exc.fields())))
                 continue
             except SimError as exc:
                 replies.append((key, message("error", code="refused", message=str(exc),
@@ -326,7 +327,7 @@ class Room:
     def snapshots(self, ts: float) -> dict[str, dict[str, Any]]:
         """Full state as of the last tick, per audience (call from the worker thread)."""
         base = message("snapshot", seq=self.seq, tick=self.drill.tick,
-                       t=round(self.drill.time, 3), ts=ts, total=self.drill.total,
+                       t=round(self.drill.time, 3), ts=ts,
                        agents=self.encoder.snapshot(),
                        avatars={str(p): a for p, a in self.avatars.items()},
                        marks=list(self.marks[-500:]), **self._public_state())
@@ -346,7 +347,7 @@ class Room:
     # ------------------------------------------------------------------ internals
 
     def _public_state(self) -> dict[str, Any]:
-        return {"status": self.status, "speed": self.speed,
+        return {"status": self.status, "speed": self.speed, "total": self.drill.total,
                 "exits": [bool(x) for x in self.drill.exit_open],
                 "hazards": [h.to_dict() for h in self.drill.hazards],
                 "evacuated": self.drill.evacuated}
@@ -498,18 +499,30 @@ class Room:
         self.avatars[seat.pid] = {"name": seat.name, "agent": seat.agent, "inside": True}
         self._refresh_avatars(changed_avatars)
 
+    def _check_spawn(self) -> None:
+        """Every ``[drill] spawn`` point lies on a floor's walkable area (ScenarioError)."""
+        floors = self.scenario.scene.floors
+        for i, (x, y, fi) in enumerate(self.script.spawn):
+            if fi >= len(floors) or not walkable(floors[fi], x, y):
+                where = (f"floor index {fi} does not exist" if fi >= len(floors) else
+                         f"({x:g}, {y:g}) is not walkable on floor '{floors[fi].id}'")
+                raise ScenarioError(where, source=self.scenario.source,
+                                    field=f"drill.spawn[{i}]")
+
     def _body_row(self, seat: Seat) -> int:
         """The crowd row of a seat's avatar; ProtocolError ``refused`` if it has none."""
         d = self.drill
         if seat.agent is None:
             raise ProtocolError("refused", "you have no avatar in the crowd (only participants "
-                                "who joined a live drill walk in it)")
+                                "who joined a live drill walk in it)", reason="no_avatar")
         if d.exit_used[seat.agent] >= 0:
             ex = d.scene.exits[int(d.exit_used[seat.agent])].id
+            t = round(float(d.exit_time[seat.agent]), 1)
             raise ProtocolError("refused", f"you have left the building by exit '{ex}' at "
-                                f"{d.exit_time[seat.agent]:.1f} s")
+                                f"{t:.1f} s", reason="left_building", detail={"exit": ex, "t": t})
         if seat.agent not in self._bodies:
-            raise ProtocolError("refused", "your avatar is no longer yours to steer")
+            raise ProtocolError("refused", "your avatar is no longer yours to steer",
+                                reason="no_avatar")
         return int(np.searchsorted(d.crowd.id, seat.agent))
 
     def _move(self, seat: Seat, msg: dict[str, Any]) -> dict[str, Any] | None:
@@ -519,7 +532,8 @@ class Room:
         if self.status != "running":
             why = {"ready": "has not started yet", "paused": "is paused"}.get(
                 self.status, f"is {self.status}")
-            raise ProtocolError("state", f"the drill {why}; you cannot walk now")
+            raise ProtocolError("state", f"the drill {why}; you cannot walk now",
+                                reason="not_running", detail={"status": self.status})
         speed = float(msg.get("speed", MAX_SPEED))
         cmd: dict[str, Any] = {"type": "steer", "agent": seat.agent,
                                "speed": min(speed, MAX_SPEED)}
@@ -527,7 +541,14 @@ class Room:
             cmd["to"] = [float(v) for v in msg["to"]]
         else:
             cmd["dir"] = [float(v) for v in msg["dir"]]
-        self.drill.apply(cmd)
+        try:
+            self.drill.apply(cmd)
+        except SimError as exc:
+            if "to" not in cmd:
+                raise
+            x, y = cmd["to"]
+            raise ProtocolError("refused", str(exc), reason="not_walkable",
+                                detail={"x": round(x, 1), "y": round(y, 1)}) from None
         return {"clipped": True, "max_speed": MAX_SPEED} if speed > MAX_SPEED else None
 
     def _pose_of_body(self, seat: Seat, msg: dict[str, Any], changed_avatars: set[int]) -> None:
@@ -539,7 +560,8 @@ class Room:
         px, py = d.crowd.pos[row]
         if math.hypot(x - px, y - py) > POSE_SLACK:
             raise ProtocolError("refused", f"teleport refused: your avatar is at ({px:.1f}, "
-                                f"{py:.1f}); walk with 'move'")
+                                f"{py:.1f}); walk with 'move'", reason="teleport",
+                                detail={"x": round(float(px), 1), "y": round(float(py), 1)})
         pose = self.avatars.setdefault(seat.pid, {"name": seat.name, "agent": seat.agent})
         if "head" in msg:
             pose["head"] = [round(c * 10000) for c in msg["head"]]
@@ -554,12 +576,15 @@ class Room:
             ex = d.scene.exits[d.scene.exit_index(exit_id)]
         except KeyError:
             return  # the drill refuses it with its own message
-        far = shapely.distance(ex.polygon, shapely.Point(d.crowd.pos[row]))
-        if ex.floor != int(d.crowd.floor[row]) or far > DOOR_REACH:
+        far = float(shapely.distance(ex.polygon, shapely.Point(d.crowd.pos[row])))
+        other = ex.floor != int(d.crowd.floor[row])
+        if other or far > DOOR_REACH:
             raise ProtocolError("refused", f"exit '{exit_id}' is {far:.0f} m away"
-                                + ("" if ex.floor == int(d.crowd.floor[row])
-                                   else " on another floor")
-                                + f"; walk within {DOOR_REACH:.0f} m of it to open or close it")
+                                + (" on another floor" if other else "")
+                                + f"; walk within {DOOR_REACH:.0f} m of it to open or close it",
+                                reason="door_far_floor" if other else "door_far",
+                                detail={"exit": exit_id, "distance": round(far),
+                                        "reach": DOOR_REACH})
 
     def _refresh_avatars(self, changed_avatars: set[int]) -> None:
         """Put the avatars' positions (from the crowd) into their poses; note changes."""

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 import socket
 import time
 from collections import deque
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -30,6 +30,14 @@ from net.errors import ProtocolError
 from net.protocol import MAX_MESSAGE, allowed, decode, encode, message
 from net.room import Room, Seat, TickResult, audience
 from net.script import load_drill
+from net.web_files import (
+    WebFiles,
+    bytes_response,
+    error_page,
+    file_response,
+    json_response,
+    split_path,
+)
 from sim.scenario import builtin_names
 
 __all__ = ["DrillServer", "ServerConfig", "Session"]
@@ -75,6 +83,8 @@ class ServerConfig:
     send_buffer: int | None = None
     """SO_SNDBUF of client sockets, bytes (None: the system's); small values make slow
     clients show up sooner (tests)."""
+    web_root: str | None = None
+    """Folder of the browser client served at ``/`` and ``/web/`` (None: ``net/web``)."""
 
 
 class _Bucket:
@@ -185,15 +195,28 @@ class DrillServer:
         """Scenario names an instructor may ``create`` a drill from -> name or path."""
         self._server: Server | None = None
         self._glb: dict[str, bytes] = {}
+        self.web = WebFiles({})
+        """The browser client's files, read when the server starts."""
         self.port = self.config.port
+
+    @property
+    def public_host(self) -> str:
+        """The address clients are told to use (a wildcard address becomes this machine's)."""
+        return _reachable(self.config.host)
 
     @property
     def url(self) -> str:
         """ws:// address of the server."""
-        return f"ws://{self.config.host}:{self.port}"
+        return f"ws://{self.public_host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """http:// address of the server (same port: the browser client and scene files)."""
+        return f"http://{self.public_host}:{self.port}"
 
     async def start(self) -> None:
-        """Start listening."""
+        """Start listening (after reading the browser client's files)."""
+        self.web = await asyncio.to_thread(WebFiles.load, self.config.web_root)
         where: dict[str, Any] = {"host": self.config.host, "port": self.config.port}
         if self.config.send_buffer is not None:
             sock = socket.create_server((self.config.host, self.config.port))
@@ -222,8 +245,7 @@ class DrillServer:
         def build() -> Room:
             sc, script = load_drill(scenario)
             if self.config.blind is not None:
-                script = type(script)(injects=script.injects, blind=self.config.blind,
-                                      alarm=script.alarm)
+                script = dataclasses.replace(script, blind=self.config.blind)
             return Room(secrets.token_hex(4), sc, script, seed=seed,
                         record=self.config.record_dir)
 
@@ -239,9 +261,13 @@ class DrillServer:
         return room
 
     def info(self, room: Room) -> dict[str, Any]:
-        """The join information of a drill: id, url and one token per role."""
+        """The join information of a drill: id, url, one token per role, and the page
+        (``web``) with one browser join link per role (``links``)."""
+        web = f"{self.http_url}/drills/{room.id}/"
         return {"drill": room.id, "url": self.url, "scenario": room.scenario.name,
-                "tokens": dict(room.tokens)}
+                "tokens": dict(room.tokens), "web": web,
+                "links": {role: f"{web}?token={quote(token, safe='')}"
+                          for role, token in room.tokens.items()}}
 
     # ------------------------------------------------------------------ tick loop
 
@@ -280,7 +306,7 @@ class DrillServer:
                 continue
             aud = audience(s.seat.role)
             if s.pending_welcome or s.resync:
-                if res.snapshots is None:
+                if res.snapshots is None or not s.seat.ready:  # ready: avatar in the crowd
                     continue
                 if s.pending_welcome:
                     s.push_control(hosted.room.welcome(s.seat, res.snapshots[aud],
@@ -295,7 +321,7 @@ class DrillServer:
             s.push_state(res.frames[aud])
 
     def _glb_url(self, room: Room) -> str:
-        return f"http://{self.config.host}:{self.port}/drills/{room.id}/scene.glb"
+        return f"{self.http_url}/drills/{room.id}/scene.glb"
 
     # ------------------------------------------------------------------ connections
 
@@ -370,7 +396,7 @@ class DrillServer:
             raise ProtocolError("auth", "unknown drill, or wrong or missing token", ref=ref)
         try:
             seat = hosted.room.join(token=msg.get("token"), resume=msg.get("resume"),
-                                    name=msg.get("name", ""))
+                                    name=msg.get("name", ""), avatar=msg.get("avatar", True))
         except ProtocolError as exc:
             raise ProtocolError(exc.code, str(exc), ref=ref) from None
         for other in list(hosted.sessions):
@@ -414,21 +440,75 @@ class DrillServer:
         session.push_control(message("frame", ref=ref, format=fmt, bytes=data))
 
     async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Plain HTTP GET /drills/ID/scene.glb serves the drill's scene as glTF binary."""
-        parts = request.path.split("?")[0].strip("/").split("/")
-        if len(parts) != 3 or parts[0] != "drills" or parts[2] != "scene.glb":
-            if request.headers.get("Upgrade", "").lower() == "websocket":
-                return None
-            return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
-        hosted = self.hosted.get(parts[1])
-        if hosted is None:
-            return connection.respond(HTTPStatus.NOT_FOUND, "no such drill\n")
-        if hosted.room.id not in self._glb:
-            self._glb[hosted.room.id] = await asyncio.to_thread(_glb_bytes, hosted.room)
-        body = self._glb[hosted.room.id]
-        headers = Headers([("Content-Type", "model/gltf-binary"),
-                           ("Content-Length", str(len(body)))])
-        return Response(200, "OK", headers, body)
+        """Plain HTTP on the WebSocket port: the browser client, drill info, the scene.
+
+        ``/`` and ``/drills/ID/`` -> the client's page; ``/web/PATH`` -> its files;
+        ``/drills/ID/info.json``; ``/drills/ID/scene.glb`` (glTF binary). A WebSocket
+        upgrade is accepted on any path.
+        """
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        parts = split_path(request.path)
+        if parts is None:
+            return _not_found()
+        if parts == [] or (parts[0] == "drills" and len(parts) == 2):
+            # Also for a drill not (or no longer) here: the page says so in its language.
+            if self.web.index is None:
+                return error_page(503, "网页客户端未安装", "The web client is not installed",
+                                  detail_zh="此服务器未附带网页文件（net/web/）。",
+                                  detail_en="This server has no web client files (net/web/).")
+            return file_response(self.web.index, request)
+        if parts[0] == "web" and len(parts) > 1:
+            folder = request.path.split("?", 1)[0].endswith("/")
+            f = None if folder else self.web.get(parts[1:])
+            return _not_found() if f is None else file_response(f, request)
+        if parts == ["favicon.ico"]:
+            f = self.web.get(["favicon.ico"])
+            return bytes_response(b"", "image/x-icon") if f is None else file_response(f, request)
+        if parts[0] == "drills" and len(parts) == 3 and parts[2] in ("info.json", "scene.glb"):
+            hosted = self.hosted.get(parts[1])
+            if parts[2] == "info.json":
+                if hosted is None:
+                    return json_response({"error": "no such drill"}, 404)
+                return json_response(self.drill_status(hosted.room))
+            if hosted is None:
+                return _no_drill()
+            if hosted.room.id not in self._glb:
+                self._glb[hosted.room.id] = await asyncio.to_thread(_glb_bytes, hosted.room)
+            return bytes_response(self._glb[hosted.room.id], "model/gltf-binary")
+        return _not_found()
+
+    def drill_status(self, room: Room) -> dict[str, Any]:
+        """What ``/drills/ID/info.json`` says about a hosted drill."""
+        return {"drill": room.id, "scenario": room.scenario.name, "status": room.status,
+                "replay": hasattr(room, "recording"), "agents": int(room.drill.total)}
+
+
+def _not_found() -> Response:
+    return error_page(404, "页面不存在", "Page not found",
+                      detail_zh="请检查链接是否完整，或向导调员索取新的参演链接。",
+                      detail_en="Check that the link is complete, or ask the instructor for "
+                                "a new join link.")
+
+
+def _no_drill() -> Response:
+    return error_page(404, "没有这个演练", "No such drill",
+                      detail_zh="演练可能已经结束，或服务器已重启。请向导调员索取新的链接。",
+                      detail_en="The drill may have ended or the server restarted. Ask the "
+                                "instructor for a new link.")
+
+
+def _reachable(host: str) -> str:
+    """``host`` as clients should dial it: a wildcard becomes this machine's LAN address
+    (or loopback), an IPv6 literal gets its brackets."""
+    if host in ("", "0.0.0.0", "::"):
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect(("192.0.2.1", 9))  # TEST-NET-1: picks a route, sends nothing
+                host = s.getsockname()[0]
+        except OSError:
+            host = "127.0.0.1"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _glb_bytes(room: Room) -> bytes:

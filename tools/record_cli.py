@@ -101,6 +101,7 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def _serve(rec: Any, args: argparse.Namespace) -> None:
+    from net.cli import link_lines
     from net.replay import ReplayRoom
     from net.server import DrillServer, ServerConfig
 
@@ -115,8 +116,10 @@ def _serve(rec: Any, args: argparse.Namespace) -> None:
             Path(args.tokens).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")
         print(json.dumps(info, ensure_ascii=False), flush=True)
-        print(f"replaying {args.recording} as drill {room.id} at {server.url}; Ctrl-C to stop",
-              file=sys.stderr, flush=True)
+        print(f"replaying {args.recording} as drill {room.id} at {server.url}; open a link "
+              "below in a browser to watch; Ctrl-C to stop", file=sys.stderr, flush=True)
+        for line in link_lines(info):
+            print(line, file=sys.stderr, flush=True)
         try:
             await asyncio.Event().wait()
         finally:

@@ -41,6 +41,12 @@ export const TABLES = {
     'err.disconnected': '未连接到服务器，操作没有发出。',
     'err.other': '出错了：{message}',
     'err.glb': '建筑模型加载失败，改用平面图绘制。',
+    'err.r.no_avatar': '您在演练中没有化身，不能行走。',
+    'err.r.left_building': '您已于 {t} 秒经出口 {exit} 撤离到楼外，不能再移动。',
+    'err.r.not_walkable': '({x}, {y}) 不能通行（墙体或建筑外），请点选地面上的其他位置。',
+    'err.r.teleport': '不能瞬移：您的位置在 ({x}, {y})，请用行走移动。',
+    'err.r.door_far': '出口 {exit} 距您 {distance} 米；请走到 {reach} 米以内再开关门。',
+    'err.r.door_far_floor': '出口 {exit} 不在您所在的楼层；请走到它旁边再开关门。',
     'err.webgl': '此浏览器无法显示三维画面（WebGL 不可用）。',
     'hud.time': '时间',
     'hud.status': '状态',
@@ -172,6 +178,12 @@ export const TABLES = {
     'err.disconnected': 'Not connected to the server; nothing was sent.',
     'err.other': 'Something went wrong: {message}',
     'err.glb': 'The building model did not load; drawing the floor plan instead.',
+    'err.r.no_avatar': 'You have no avatar in this drill, so you cannot walk.',
+    'err.r.left_building': 'You left the building by exit {exit} at {t} s; you cannot walk any more.',
+    'err.r.not_walkable': 'You cannot walk to ({x}, {y}) (a wall, or outside); click another spot on the floor.',
+    'err.r.teleport': 'No teleporting: you are at ({x}, {y}); walk there instead.',
+    'err.r.door_far': 'Exit {exit} is {distance} m away; walk within {reach} m of it to open or close it.',
+    'err.r.door_far_floor': 'Exit {exit} is on another floor; walk to it to open or close it.',
     'err.webgl': 'This browser cannot show the 3D view (WebGL is not available).',
     'hud.time': 'Time',
     'hud.status': 'Status',
@@ -304,6 +316,9 @@ export function tr(key, fallback) {
 }
 
 /** Set the key (and arguments) of an element and fill in its text. */
+/** Whether `key` is in the tables. */
+export function hasKey(key) { return key in TABLES.zh; }
+
 export function label(el, key, args) {
   el.dataset.i18n = key;
   if (args) el.dataset.i18nArgs = JSON.stringify(args); else delete el.dataset.i18nArgs;

@@ -4,7 +4,7 @@
 
 import { DrillState, ON_STAIR, WAITING } from './protocol.js';
 import { Connection, socketUrl } from './connection.js';
-import { currentLang, label, setCurrentLang, t, tr, translate } from './i18n.js';
+import { currentLang, hasKey, label, setCurrentLang, t, tr, translate } from './i18n.js';
 import { Panels, unlockAudio } from './panels.js';
 
 const $ = (id) => document.getElementById(id);
@@ -460,7 +460,9 @@ function showReplyError(reply, type, fields = {}) {
   else if (reply.code === 'state' && status === 'paused') key = 'err.paused';
   else if (reply.code === 'refused' && type === 'move' && myInside() === false) key = 'err.out';
   else if (reply.code === 'refused' && type === 'move' && fields.to) key = 'err.notwalkable';
-  const args = { message: reply.message || reply.code, drill: s.drill };
+  // A reason the server gives (docs/protocol.md) says it in the user's language.
+  if (reply.reason && hasKey(`err.r.${reply.reason}`)) key = `err.r.${reply.reason}`;
+  const args = { message: reply.message || reply.code, drill: s.drill, ...(reply.detail || {}) };
   setError(reply.code, key, args);
   panels.toast('', 'error', key, args);
 }
@@ -632,6 +634,8 @@ window.evacdrill = {
       decodeMs: [...s.decodeMs],
       bytesIn: conn ? conn.bytesIn : 0,
       messagesIn: conn ? conn.messagesIn : 0,
+      seq: d.state.seq,
+      snapshots: d.state.snapshots,
       firstDrawMs: s.firstDrawMs,
       frameMs: [...s.frameMs], // CPU time of the last frames (update + draw calls), ms
     };

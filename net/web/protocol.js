@@ -226,6 +226,8 @@ export class DrillState {
   constructor() {
     this.agents = new AgentState();
     this.seq = null;
+    /** Snapshots applied (the welcome's, resyncs, replay seeks). */
+    this.snapshots = 0;
     this.tick = 0;
     this.t = 0;
     this.ts = 0;
@@ -251,6 +253,7 @@ export class DrillState {
   }
 
   applySnapshot(m) {
+    this.snapshots++;
     this.agents.applySnapshot(m.agents);
     this._fields(m);
     this.seq = m.seq;
@@ -277,7 +280,7 @@ export class DrillState {
     }
     this.seq = m.seq;
     this._fields(m);
-    // `total` travels in snapshots only; agents that joined since count in it too.
+    // The server sends `total` when it changes; older servers did not: count the born.
     if (m.born !== undefined && m.total === undefined) this.total += m.born.byteLength / 4;
     if (m.avatars) Object.assign(this.avatars, m.avatars);
     if (m.avatars_gone) for (const p of m.avatars_gone) delete this.avatars[String(p)];

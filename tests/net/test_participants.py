@@ -147,3 +147,23 @@ def test_a_participant_who_never_comes_back_is_walked_out_by_the_simulation():
             break
         room.tick(0.5)
     assert room.drill.exit_used[seat.agent] >= 0
+
+
+def test_spawn_points_of_the_scenario_place_avatars_and_bad_ones_are_named(tmp_path):
+    from sim.errors import ScenarioError
+
+    text = HALL.read_text(encoding="utf-8").replace(
+        "blind = true", "blind = true\nspawn = [[15.0, 8.0, 0]]")
+    good = tmp_path / "spawn.toml"
+    good.write_text(text, encoding="utf-8")
+    sc, script = load_drill(good)
+    room = Room("r2", sc, script)
+    seat = room.join(token=room.tokens["participant"], resume=None, name="张三")
+    room.tick(0.1)
+    assert np.hypot(*(_pos(room, seat) - (15.0, 8.0))) < 0.6
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[[15.0, 8.0, 0]]", "[[15.0, 8.0, 0], [50.0, 8.0, 0]]"),
+                   encoding="utf-8")
+    sc, script = load_drill(bad)
+    with pytest.raises(ScenarioError, match=r"drill\.spawn\[1\].*not walkable"):
+        Room("r3", sc, script)
