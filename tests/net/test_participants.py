@@ -13,6 +13,7 @@ from net.script import load_drill
 from net.state import AgentDecoder
 from sim.metrics import compute
 from sim.recording import Recording, verify
+from sim.report import write_report
 
 HALL = Path(__file__).with_name("drill_room.toml")
 
@@ -125,6 +126,10 @@ def test_a_walking_participant_leaves_by_an_exit_is_recorded_verifies_and_is_in_
     assert m.agents == 41 and m.evacuated == 41
     (person,) = m.people
     assert person["name"] == "张三" and person["exit"] == "East" and person["out_s"] > 3.0
+    write_report(room.recorder.path, tmp_path / "report", stills=False)
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    section = page[page.index("参演人员撤离情况"):]
+    assert "张三" in section[:2000] and "East" in section[:2000]
 
 
 def msgpack_events(res) -> list[dict]:
