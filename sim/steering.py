@@ -39,6 +39,8 @@ SPAWN_SPACING = 0.5
 """Spacing of the candidate places searched for a free spot, m."""
 SPAWN_GAP = 0.05
 """Clearance to walls and other agents of a new avatar, m."""
+SPAWN_SEARCH_M = 10.0
+"""A free spot is looked for within this distance of the point asked for first, m."""
 
 
 @dataclass
@@ -140,19 +142,22 @@ def free_spot(floor: Floor, near: tuple[float, float], others: np.ndarray,
     ``others``: (m, 2) positions of the agents on that floor, ``others_r`` their radii.
     Raises ValueError when the floor has no room at all.
     """
-    region = floor.area.buffer(-(radius + SPAWN_GAP))
-    pts = lattice(region, SPAWN_SPACING, np.random.default_rng(0)) if not region.is_empty \
-        else np.zeros((0, 2))
-    if not len(pts):
+    room = floor.area.buffer(-(radius + SPAWN_GAP))
+    if room.is_empty:
         raise ValueError(f"floor '{floor.id}' has no room for a person")
-    pts = pts[np.argsort(np.hypot(pts[:, 0] - near[0], pts[:, 1] - near[1]), kind="stable")]
-    if len(others):
-        reach = float(others_r.max()) + radius + SPAWN_GAP
-        d, _ = cKDTree(others).query(pts, k=1, distance_upper_bound=reach)
-        pts = pts[d >= reach]
-        if not len(pts):
-            raise ValueError(f"floor '{floor.id}' has no free room for a person")
-    return float(pts[0, 0]), float(pts[0, 1])
+    tree = cKDTree(others) if len(others) else None
+    reach = float(others_r.max(initial=0.0)) + radius + SPAWN_GAP
+    # Search near the point first (cheap on a large floor), then the whole floor.
+    for region in (shapely.intersection(room, shapely.Point(near).buffer(SPAWN_SEARCH_M)), room):
+        pts = lattice(region, SPAWN_SPACING, np.random.default_rng(0)) if not region.is_empty \
+            else np.zeros((0, 2))
+        pts = pts[np.argsort(np.hypot(pts[:, 0] - near[0], pts[:, 1] - near[1]), kind="stable")]
+        if tree is not None and len(pts):
+            d, _ = tree.query(pts, k=1, distance_upper_bound=reach)
+            pts = pts[d >= reach]
+        if len(pts):
+            return float(pts[0, 0]), float(pts[0, 1])
+    raise ValueError(f"floor '{floor.id}' has no free room for a person")
 
 
 def person_row(agent: int, floor: int, pos: tuple[float, float], time: float) -> Crowd:

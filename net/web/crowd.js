@@ -31,13 +31,24 @@ function linear(hex) {
 
 const HEIGHT = 1.64;
 
+/** A person's figure: a tapered prism of `sides` sides with its top cap only, feet at 0. */
+function personGeometry(sides) {
+  const g = new THREE.CylinderGeometry(0.17, 0.24, HEIGHT, sides, 1);
+  const bottom = g.groups[2]; // torso, top cap, bottom cap
+  g.setIndex(Array.from(g.index.array.slice(0, bottom.start)));
+  g.clearGroups();
+  g.translate(0, HEIGHT / 2, 0);
+  return g;
+}
+
 export class Crowd {
-  constructor(scene, labelLayer) {
+  constructor(scene, labelLayer, { sides = 7 } = {}) {
     this.scene = scene;
     this.labelLayer = labelLayer;
-    // 7 sides, narrower at the shoulders: 28 triangles, so 10 000 people stay cheap to draw.
-    this.geometry = new THREE.CylinderGeometry(0.17, 0.24, HEIGHT, 7, 1);
-    this.geometry.translate(0, HEIGHT / 2, 0);
+    // A prism narrower at the shoulders, with no bottom (it stands on the floor): 3 triangles
+    // a side, so 10 000 people stay cheap to draw. Software rasterisers (SwiftShader) are
+    // bound by triangles: they get 5 sides instead of 7.
+    this.geometry = personGeometry(sides);
     this.material = new THREE.MeshLambertMaterial({ color: 0xffffff });
     this.mesh = null;
     this.capacity = 0;

@@ -73,7 +73,7 @@ export class View {
     sun.position.set(40, 80, 30);
     this.scene.add(sun);
     this.labelLayer = labelLayer;
-    this.crowd = new Crowd(this.scene, labelLayer);
+    this.crowd = new Crowd(this.scene, labelLayer, { sides: this.software ? 5 : 7 });
     this.info = null;
     this.building = null;
     this.hazards = null;
