@@ -20,7 +20,7 @@ from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
 from sim.hazards import Hazard, hazard_from_dict
-from sim.nav import Navigation, build_navigation
+from sim.nav import Navigation, build_navigation, route_to
 from sim.scenario import Scenario
 from sim.stairs import StairTraffic
 from sim.steering import MAX_SPEED, Steering, free_spot, person_row, walkable
@@ -250,7 +250,11 @@ class Drill:
             if not walkable(self.scene.floors[fi], x, y):
                 raise SimulationError(f"({x:.1f}, {y:.1f}) is not walkable on floor "
                                       f"'{self.scene.floors[fi].id}' (a wall, or outside)")
-            self.steering.set(agent, to=(x, y), floor=fi, speed=speed)
+            length, route = route_to(self.nav.grids[fi], (x, y))
+            if not np.isfinite(length[self.cells[row]]):
+                raise SimulationError(f"({x:.1f}, {y:.1f}) cannot be reached from where you "
+                                      f"are on floor '{self.scene.floors[fi].id}'")
+            self.steering.set(agent, to=(x, y), floor=fi, route=route, speed=speed)
         else:
             self.steering.set(agent, direction=cmd.get("dir", (0.0, 0.0)), speed=speed)
 
@@ -516,7 +520,8 @@ class Drill:
         moving = (c.state == State.MOVING) & ((c.target >= 0) | steered) & plan & ~hold
         v0 = np.where(moving, c.v0 * factor, 0.0)
         if len(people):
-            e_p, v_p = self.steering.desired(c, people, self.steering.rows(c, self._present)[1])
+            e_p, v_p = self.steering.desired(c, people, self.steering.rows(c, self._present)[1],
+                                             self.cells)
             e0[people] = e_p + rep
             v0[people] = np.where(moving[people], v_p * factor[people], 0.0)
         nb = self.neighbours.update(c.pos, c.floor, c.radius)

@@ -3,10 +3,10 @@
 A participant's avatar is an agent like the others (it collides with walls and people,
 slows in smoke, boards stairs, leaves by an exit and is counted and timed), whose desired
 direction and speed come from its person: a direction held (keys) or a point to walk to
-(click-to-go, in a straight line: walls stop it). Steering inputs are drill commands
-(``person_join``, ``steer``, ``release``, :meth:`sim.drill.Drill.apply`), applied at tick
-boundaries and recorded with their tick, so a drill with walking participants re-simulates
-bit for bit.
+(click-to-go: along a route round walls, computed once per click). Steering inputs are
+drill commands (``person_join``, ``steer``, ``release``, :meth:`sim.drill.Drill.apply`),
+applied at tick boundaries and recorded with their tick, so a drill with walking
+participants re-simulates bit for bit.
 
 The arrays here hold one row per steered agent (a handful), keyed by agent id.
 """
@@ -35,6 +35,8 @@ PERSON_RADIUS = 0.2
 """Body radius of an avatar, m."""
 ARRIVE_M = 0.15
 """Distance at which a click-to-go walk has arrived and stops, m."""
+STRAIGHT_M = 1.0
+"""Within this distance of the point walked to, head straight for it (not down the field), m."""
 SPAWN_SPACING = 0.5
 """Spacing of the candidate places searched for a free spot, m."""
 SPAWN_GAP = 0.05
@@ -59,6 +61,8 @@ class Steering:
     """(m,) desired speed, m/s (0: standing)."""
     names: dict[int, str] = field(default_factory=dict)
     """Agent id -> the person's name (for reports)."""
+    routes: dict[int, np.ndarray] = field(default_factory=dict)
+    """Agent id -> (cells, 2) float32 directions of the route to its point (click-to-go)."""
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -78,6 +82,7 @@ class Steering:
         keep = self.ids != agent
         self.ids, self.dir, self.to = self.ids[keep], self.dir[keep], self.to[keep]
         self.to_floor, self.speed = self.to_floor[keep], self.speed[keep]
+        self.routes.pop(agent, None)
 
     def index(self, agent: int) -> int:
         """Row of ``agent``; raises KeyError if it is not steered."""
@@ -87,14 +92,21 @@ class Steering:
         return at
 
     def set(self, agent: int, *, direction: Any = None, to: Any = None, floor: int = 0,
-            speed: float) -> None:
-        """Hold a direction (any length; zero stops) or walk to a point, at ``speed`` m/s."""
+            route: np.ndarray | None = None, speed: float) -> None:
+        """Hold a direction (any length; zero stops) or walk to a point, at ``speed`` m/s.
+
+        ``route``: (cells, 2) directions of the field leading to ``to`` on ``floor``
+        (:func:`sim.nav.route_to`); without one the walk is a straight line.
+        """
         i = self.index(agent)
         self.to[i] = np.nan
         self.dir[i] = 0.0
+        self.routes.pop(agent, None)
         if to is not None:
             self.to[i] = to
             self.to_floor[i] = floor
+            if route is not None:
+                self.routes[agent] = route
         elif direction is not None:
             d = np.asarray(direction, float)
             norm = float(np.hypot(d[0], d[1]))
@@ -112,12 +124,13 @@ class Steering:
         ok[ok] = present[rows[ok]]
         return rows[ok], np.flatnonzero(ok)
 
-    def desired(self, crowd: Crowd, rows: np.ndarray, k: np.ndarray,
+    def desired(self, crowd: Crowd, rows: np.ndarray, k: np.ndarray, cells: np.ndarray,
                 ) -> tuple[np.ndarray, np.ndarray]:
         """Desired unit directions (len, 2) and speeds (len,) m/s of steered ``rows``.
 
-        A walk to a point ends (and is forgotten) within :data:`ARRIVE_M` of it, or when
-        the agent is no longer on the point's floor.
+        ``cells``: the raster cell of every crowd row. A walk to a point follows its route
+        field, then, within :data:`STRAIGHT_M`, heads straight for the point; it ends (and
+        is forgotten) within :data:`ARRIVE_M` of it, or when the agent leaves its floor.
         """
         e = self.dir[k].copy()
         v = self.speed[k].copy()
@@ -129,9 +142,16 @@ class Steering:
             done = (dist < ARRIVE_M) | (crowd.floor[rows[w]] != self.to_floor[k[w]])
             go = w[~done]
             e[go] = d[~done] / dist[~done, None]
+            far = ~done & (dist >= STRAIGHT_M)
+            for i in w[far]:  # a handful of people, each with its own field
+                route = self.routes.get(int(self.ids[k[i]]))
+                if route is not None and route[cells[rows[i]]].any():
+                    e[i] = route[cells[rows[i]]]
             v[w[done]] = 0.0
             self.to[k[w[done]]] = np.nan
             self.speed[k[w[done]]] = 0.0
+            for i in w[done]:
+                self.routes.pop(int(self.ids[k[i]]), None)
         return e, v
 
 

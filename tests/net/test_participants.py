@@ -172,3 +172,23 @@ def test_spawn_points_of_the_scenario_place_avatars_and_bad_ones_are_named(tmp_p
     sc, script = load_drill(bad)
     with pytest.raises(ScenarioError, match=r"drill\.spawn\[1\].*not walkable"):
         Room("r3", sc, script)
+
+
+def test_clicks_faster_than_routes_are_worked_out_wait_or_are_superseded():
+    room = _room()
+    seats = [room.join(token=room.tokens["participant"], resume=None, name=f"p{i}")
+             for i in range(3)]
+    ins = room.join(token=room.tokens["instructor"], resume=None, name="导调")
+    room.tick(0.1)
+    _send(room, ins, "start")
+    for i, seat in enumerate(seats):
+        room.submit(("a", i), seat, message("move", ref=1, to=[12.0, 2.0 + i]))
+    room.submit(("b", 0), seats[0], message("move", ref=2, to=[12.0, 8.0]))  # supersedes
+    res = room.tick(0.1)
+    got = dict(res.replies)
+    assert got[("a", 0)]["superseded"] is True  # seat 0 clicked again: only the last counts
+    assert ("a", 1) in got and ("b", 0) not in got  # one route a tick: the rest wait
+    for _ in range(2):
+        res = room.tick(0.1)
+    steered = [c for _, c in room.drill.commands if c["type"] == "steer"]
+    assert [c["to"] for c in steered] == [[12.0, 3.0], [12.0, 4.0], [12.0, 8.0]]

@@ -156,3 +156,17 @@ def test_same_commands_give_the_same_walk_bit_for_bit():
         return d.crowd.pos.copy()
 
     assert np.array_equal(walk(), walk())
+
+
+def test_click_to_go_walks_round_a_wall_to_a_point_behind_it():
+    walk = Path(__file__).parents[1] / "web" / "walk_room.toml"
+    sc, _ = load_drill(walk)
+    d = Drill(sc)
+    agent = _join(d, near=(4.0, 1.0))
+    d.apply({"type": "steer", "agent": agent, "to": [7.0, 3.0]})  # behind the wall at y = 2
+    for _ in range(round(20.0 / d.dt)):
+        d.step()
+        if not len(d.steering) or not np.isfinite(d.steering.to[0, 0]):
+            break
+    assert np.hypot(*(d.crowd.pos[_row(d, agent)] - (7.0, 3.0))) < 0.3  # round the end at x = 9
+
