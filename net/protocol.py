@@ -115,6 +115,8 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
     "start": {}, "pause": {}, "resume": {}, "end": {},
     "speed": {"factor": (_num(0.1, 10.0), True)},
     "seek": {"t": (_num(0.0, 1.0e7), True)},
+    "script_fire": {"index": (_int(0, 10_000), True)},
+    "script_skip": {"index": (_int(0, 10_000), True)},
     "inject": {"event": (valid_event, True)},
     "create": {"scenario": (_str(100), True)},
     "view_request": {"camera": (_str(100), True), "size": (_size, False),
@@ -125,7 +127,8 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
 CLIENT_TYPES = tuple(SCHEMAS)
 ACTIONS = ("pose", "move", "order_evacuation", "door", "report", "mark")
 """Participant actions (instructors may send them too)."""
-INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek")
+INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek",
+                       "script_fire", "script_skip")
 _READ_ONLY = ("ping", "resync", "view_request")
 
 

@@ -24,7 +24,7 @@ from sim.recording import Player, Recording
 
 __all__ = ["ReplayRoom"]
 
-_REFUSED = ("door", "inject", "order_evacuation")
+_REFUSED = ("door", "inject", "order_evacuation", "move", "script_fire", "script_skip")
 
 
 class _Crowd:
@@ -45,6 +45,22 @@ class _PlayedDrill:
 
     def __init__(self, player: Player, total: int, dt: float):
         self.player, self.total, self.dt = player, total, dt
+        gone = [r for r in player.rec.all_records() if r["k"] in ("key", "f") and "gone" in r]
+        self._gone = np.concatenate([np.frombuffer(r["gone"], "<u4") for r in gone]
+                                    ).astype(np.int64) if gone else np.zeros(0, np.int64)
+        self._gone_exit = np.concatenate([np.frombuffer(r["gone_exit"], "<i2") for r in gone]
+                                         ) if gone else np.zeros(0, np.int16)
+        self.gone_t = np.concatenate([np.frombuffer(r["gone_t"], "<f4") for r in gone]
+                                     ).astype(float) if gone else np.zeros(0)
+        """Time each departure of the recording happened, s (for curves and exit counts)."""
+
+    @property
+    def exit_used(self) -> np.ndarray:
+        """Per agent id, the exit it had left by at the frame shown (-1: still inside)."""
+        out = np.full(self.total, -1, np.int16)
+        done = self.gone_t <= self.time + 1e-6
+        out[self._gone[done]] = self._gone_exit[done]
+        return out
 
     @property
     def _f(self) -> Any:
@@ -124,6 +140,22 @@ class ReplayRoom(Room):
         out = super()._public_state()
         out["replay"] = True
         return out
+
+    def _plan_now(self, *, force: bool = False) -> list[dict[str, Any]]:
+        return []  # the recorded plan is judged by `drill report`, not live
+
+    def _curve(self) -> list[list[float]]:
+        gone_t = np.sort(self.drill.gone_t)  # type: ignore[attr-defined]
+        secs = np.arange(0.0, np.floor(self.drill.time + 1e-9) + 1.0)
+        return [[float(s), int(n)] for s, n in zip(
+            secs, np.searchsorted(gone_t, secs + 1e-6), strict=True)]
+
+    def welcome(self, seat: Any, snapshot: dict[str, Any], glb_url: str) -> dict[str, Any]:
+        """A live drill's welcome, with the recording's time range."""
+        msg = super().welcome(seat, snapshot, glb_url)
+        t0, t1 = self.recording.time_range()
+        msg["replay"] = {"start": t0, "end": t1, "file": self.recording.path.name}
+        return msg
 
     def _tick(self, period: float, snapshot: bool) -> TickResult:
         with self._lock:

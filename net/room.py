@@ -20,6 +20,7 @@ import numpy as np
 import shapely
 
 from net.errors import ProtocolError
+from net.live import LiveTrack, exit_counts
 from net.protocol import ROLES, encode, message
 from net.script import DrillScript
 from net.state import AgentEncoder
@@ -157,7 +158,9 @@ class Room:
         self.state_lock = threading.Lock()
         """Held while a tick changes the drill; readers (views) take it for a consistent state."""
         self._pending: list[tuple[Any, Seat, dict[str, Any]]] = []
-        self._script_pos = 0
+        self.live = LiveTrack(self)
+        """The timeline's progress, the evacuation curve and the plan (net/live.py)."""
+        self._last_plan: list[dict[str, Any]] = []
         self.avatars: dict[int, dict[str, Any]] = {}
         self.marks: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []
@@ -317,7 +320,15 @@ class Room:
             base["avatars_gone"] = avatars_gone
         if marks:
             base["marks"] = marks
+        if self.live.script_changed and not self.script.blind:
+            base["script"] = self.live.script()
         priv = dict(base)
+        if self.live.script_changed:
+            priv["script"] = self.live.script()
+            self.live.script_changed = False
+        plan = self._plan_now(force=bool(pending))
+        if plan != self._last_plan:
+            priv["plan"] = self._last_plan = plan
         if log:
             priv["log"] = log
         if reports:
@@ -364,8 +375,19 @@ class Room:
                        agents=self.encoder.snapshot(),
                        avatars={str(p): a for p, a in self.avatars.items()},
                        marks=list(self.marks[-500:]), **self._public_state())
-        priv = dict(base, reports=list(self.reports[-200:]), log=list(self.journal[-200:]))
+        if not self.script.blind:
+            base["script"] = self.live.script()
+        priv = dict(base, reports=list(self.reports[-200:]), log=list(self.journal[-200:]),
+                    script=self.live.script(), curve=self._curve(), plan=self._last_plan)
         return {"participant": base, "privileged": priv}
+
+    def _plan_now(self, *, force: bool = False) -> list[dict[str, Any]]:
+        """The plan's steps with their state now (re-evaluated once a simulated second)."""
+        return self.live.plan(self.drill, force=force)
+
+    def _curve(self) -> list[list[float]]:
+        """[t s, evacuated] at every simulated second so far."""
+        return [list(p) for p in self.live.curve]
 
     def welcome(self, seat: Seat, snapshot: dict[str, Any], glb_url: str) -> dict[str, Any]:
         """The ``welcome`` message for a seat, around a snapshot of its audience."""
@@ -374,13 +396,14 @@ class Room:
                       dt=self.drill.dt, blind=self.script.blind, snapshot=snapshot,
                       agent=seat.agent, max_speed=MAX_SPEED)
         if seat.role != "participant" or not self.script.blind:
-            msg["script"] = [{"time": t, **e} for t, e in self.script.injects]
+            msg["script"] = self.live.script()
         return msg
 
     # ------------------------------------------------------------------ internals
 
     def _public_state(self) -> dict[str, Any]:
         return {"status": self.status, "speed": self.speed, "total": self.drill.total,
+                "exit_counts": exit_counts(self.drill.exit_used, len(self.drill.exit_open)),
                 "exits": [bool(x) for x in self.drill.exit_open],
                 "hazards": [h.to_dict() for h in self.drill.hazards],
                 "evacuated": self.drill.evacuated}
@@ -392,15 +415,8 @@ class Room:
         while self._budget >= d.dt - 1e-9 and steps < MAX_STEPS_PER_TICK:
             if d.done():
                 break
-            while (self._script_pos < len(self.script.injects)
-                   and self.script.injects[self._script_pos][0] <= d.time + 1e-9):
-                event = dict(self.script.injects[self._script_pos][1])
-                self._script_pos += 1
-                try:
-                    events.extend(d.apply({"type": "inject", "event": event, "by": "script"}))
-                except SimError as exc:
-                    events.append({"t": round(d.time, 6), "type": "script_error",
-                                   "message": str(exc)})
+            for i in self.live.due(d.time):
+                self._fire_script(i, "script", events)
             for e in d.step():
                 if e["type"] != "evacuated":
                     events.append(e)
@@ -411,6 +427,7 @@ class Room:
             self._budget -= d.dt
             steps += 1
         self._budget = min(self._budget, d.dt)  # a slow machine slows the drill, no spiral
+        self.live.after_step(d)
         if d.done():
             self.status = "finished"
 
@@ -481,6 +498,19 @@ class Room:
         elif kind == "inject":
             events.extend(d.apply({"type": "inject", "event": dict(msg["event"]),
                                    "by": seat.pid}))
+        elif kind in ("script_fire", "script_skip"):
+            i = msg["index"]
+            if not 0 <= i < len(self.script.injects):
+                raise ProtocolError("bad_field", f"no scripted inject {i} (the timeline has "
+                                    f"{len(self.script.injects)})")
+            if self.live.script_state[i] != "pending":
+                raise ProtocolError("state", f"scripted inject {i} has already "
+                                    f"{self.live.script_state[i]}", reason="script_done",
+                                    detail={"index": i, "state": self.live.script_state[i]})
+            if kind == "script_skip":
+                self.live.mark(i, "skipped")
+            else:
+                self._fire_script(i, seat.pid, events)
         elif kind == "start":
             self._transition("ready", "running")
         elif kind == "pause":
@@ -645,6 +675,17 @@ class Room:
             if new != pose:
                 self.avatars[seat.pid] = new
                 changed_avatars.add(seat.pid)
+
+    def _fire_script(self, index: int, by: Any, events: list[dict[str, Any]]) -> None:
+        """Apply scripted inject ``index`` now (its time came, or an instructor fired it)."""
+        event = dict(self.script.injects[index][1])
+        self.live.mark(index, "fired")
+        try:
+            events.extend(self.drill.apply({"type": "inject", "event": event, "by": by,
+                                            "script": index}))
+        except SimError as exc:
+            events.append({"t": round(self.drill.time, 6), "type": "script_error",
+                           "index": index, "message": str(exc)})
 
     def _transition(self, src: str, dst: str) -> None:
         if self.status != src:
