@@ -48,8 +48,12 @@ def _str(max_len: int = 200) -> Check:
 
 
 def _num(lo: float, hi: float) -> Check:
-    return lambda v: (isinstance(v, int | float) and not isinstance(v, bool)
-                      and math.isfinite(v) and lo <= v <= hi)
+    def check(v: Any) -> bool:
+        return (isinstance(v, int | float) and not isinstance(v, bool)
+                and math.isfinite(v) and lo <= v <= hi)
+
+    check.hint = f"a number from {lo:g} to {hi:g}"  # type: ignore[attr-defined]
+    return check
 
 
 def _int(lo: int, hi: int) -> Check:
@@ -202,8 +206,9 @@ def decode(frame: bytes | str, *, max_size: int = MAX_MESSAGE) -> dict[str, Any]
             raise ProtocolError("bad_field", f"{msg['type']}: unknown field {str(key)[:40]!r}",
                                 ref=ref)
         if not schema[key][0](value):
-            raise ProtocolError("bad_field", f"{msg['type']}: field {key!r} has a wrong type "
-                                "or value", ref=ref)
+            hint = getattr(schema[key][0], "hint", None)
+            raise ProtocolError("bad_field", f"{msg['type']}: field {key!r} " + (
+                f"must be {hint}" if hint else "has a wrong type or value"), ref=ref)
     for key, (_, required) in schema.items():
         if required and key not in msg:
             raise ProtocolError("bad_field", f"{msg['type']}: field {key!r} is required",

@@ -295,6 +295,12 @@ class Drill:
         """
         if not 0 <= hazard.floor < len(self.scene.floors):
             raise SimulationError(f"no floor with index {hazard.floor}")
+        floor = self.scene.floors[hazard.floor]
+        placed = hazard.kind in ("fire", "smoke", "gas", "flood") or (
+            hazard.kind == "power_cut" and hazard.radius > 0)
+        if placed and floor.walkable.distance(shapely.Point(hazard.x, hazard.y)) > hazard.radius:
+            raise SimulationError(f"a {hazard.kind} at ({hazard.x:g}, {hazard.y:g}) lies outside "
+                                  f"floor '{floor.id}'")
         if hazard.exit is not None:
             try:
                 self.scene.exit_index(hazard.exit)

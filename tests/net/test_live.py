@@ -109,3 +109,24 @@ def test_participants_may_not_touch_the_timeline(tmp_path, kind):
 
     assert allowed("instructor", kind) and not allowed("participant", kind)
     assert not allowed("observer", kind)
+
+
+def test_bad_instructor_commands_are_refused_with_the_reason(tmp_path):
+    room = _room(tmp_path)
+    ins = room.join(token=room.tokens["instructor"], resume=None, name="导调")
+    _reply(room, ins, "start")
+    far = _reply(room, ins, "inject", event={"kind": "fire", "x": 80.0, "y": 5.0,
+                                             "radius": 2.0})
+    assert (far["type"], far["code"]) == ("error", "refused")
+    assert "outside floor 'G'" in far["message"] and not room.drill.hazards
+    door = _reply(room, ins, "inject", event={"kind": "block_exit", "exit": "North"})
+    assert (door["code"], "no exit with id 'North'" in door["message"]) == ("refused", True)
+
+
+@pytest.mark.parametrize("factor", [0, 1000])
+def test_a_speed_out_of_range_is_refused_naming_the_range(factor):
+    from net.errors import ProtocolError
+    from net.protocol import decode, encode
+
+    with pytest.raises(ProtocolError, match=r"'factor' must be a number from 0\.1 to 10"):
+        decode(encode(message("speed", factor=factor)))
