@@ -1,4 +1,4 @@
-"""``drill serve`` and ``drill join``: the networked drill from the command line.
+"""``drill serve``, ``drill join`` and ``drill ctl``: the networked drill from the command line.
 
 Wrong input (scenario, arguments, a refused join) raises a :class:`sim.errors.SimError`
 subclass, which the ``drill`` command prints as one line with exit status 2.
@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 
 from net.errors import ClientError, NetError
 
-__all__ = ["ROLE_NAMES", "add_parsers", "link_lines", "run_join", "run_serve"]
+__all__ = ["ROLE_NAMES", "add_deploy_options", "add_parsers", "deploy_config", "link_lines",
+           "run_join", "run_serve"]
 
 DEFAULT_SCENARIO = "office"
 ROLE_NAMES = {"participant": "参演人员", "instructor": "导调员", "observer": "评估人员"}
@@ -30,8 +31,36 @@ def link_lines(info: dict[str, Any]) -> list[str]:
             if role in links]
 
 
+def add_deploy_options(parser: argparse.ArgumentParser) -> None:
+    """``--certfile``, ``--keyfile``, ``--public-url`` (``drill serve``, ``drill replay``)."""
+    parser.add_argument("--certfile", metavar="PEM",
+                        help="certificate (chain) in PEM: serve HTTPS and WSS on the port")
+    parser.add_argument("--keyfile", metavar="PEM",
+                        help="private key of --certfile in PEM (default: in --certfile)")
+    parser.add_argument("--public-url", metavar="URL",
+                        help="http(s)://host[:port][/prefix] to put in the join links, url "
+                             "and glb (behind a proxy, or with --host 0.0.0.0)")
+
+
+def deploy_config(args: argparse.Namespace) -> dict[str, Any]:
+    """:class:`net.server.ServerConfig` fields of :func:`add_deploy_options`, checked
+    (a certificate or key that cannot be used, or a nonsense URL, raises NetError)."""
+    from net.server import parse_public_url
+    from net.tls import server_context
+
+    if args.keyfile and not args.certfile:
+        raise NetError("--keyfile needs --certfile")
+    if args.certfile:
+        server_context(args.certfile, args.keyfile)  # fail here, with one line, not later
+    if args.public_url is not None:
+        parse_public_url(args.public_url)
+    return {"certfile": args.certfile, "keyfile": args.keyfile, "public_url": args.public_url}
+
+
 def add_parsers(subparsers: Any) -> None:
-    """Add the ``serve`` and ``join`` sub-commands to the ``drill`` parser."""
+    """Add the ``serve``, ``join`` and ``ctl`` sub-commands to the ``drill`` parser."""
+    from net.ctl import add_parser as add_ctl
+
     s = subparsers.add_parser("serve", help="host a networked drill (websockets + msgpack)")
     s.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
                    help=f"a built-in scenario or a .toml path (default: {DEFAULT_SCENARIO})")
@@ -45,6 +74,7 @@ def add_parsers(subparsers: Any) -> None:
     s.add_argument("--record", default="recordings", metavar="DIR",
                    help="record every drill into DIR (default: recordings; docs/recording.md)")
     s.add_argument("--no-record", action="store_true", help="do not record the drills")
+    add_deploy_options(s)
     s.set_defaults(func=run_serve)
     j = subparsers.add_parser("join", help="join a drill as a headless participant or a bot")
     j.add_argument("url", help="ws://HOST:PORT of the server (or ws://HOST:PORT/drills/ID)")
@@ -57,6 +87,7 @@ def add_parsers(subparsers: Any) -> None:
     j.add_argument("--bot", action="store_true", help="move and act instead of only watching")
     j.add_argument("--duration", type=float, default=None, help="leave after this many s")
     j.set_defaults(func=run_join)
+    add_ctl(subparsers)
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -69,7 +100,8 @@ def run_serve(args: argparse.Namespace) -> int:
         raise NetError(f"--tick-hz must be 0.5-100, got {args.tick_hz}")
     config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
                           blind=True if args.blind else None,
-                          record_dir=None if args.no_record else args.record)
+                          record_dir=None if args.no_record else args.record,
+                          **deploy_config(args))
 
     async def main() -> None:
         server = DrillServer(config)

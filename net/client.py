@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl as _ssl
 import time
 from collections import deque
 from typing import Any
@@ -37,8 +38,11 @@ class DrillClient:
 
     def __init__(self, url: str, *, drill: str, token: str | None = None,
                  resume: str | None = None, name: str = "", keep: bool = True,
-                 timeout: float = 10.0, avatar: bool | None = None):
+                 timeout: float = 10.0, avatar: bool | None = None,
+                 ssl: _ssl.SSLContext | None = None):
         self.url, self.drill, self.token, self.resume_token = url, drill, token, resume
+        self.ssl = ssl
+        """TLS context for a wss:// url (None: the system's trusted CAs)."""
         self.name = name
         self.avatar = avatar
         """For a participant: False joins without an avatar in the crowd (None: default)."""
@@ -81,8 +85,9 @@ class DrillClient:
     async def connect(self) -> dict[str, Any]:
         """Open the connection and join; returns ``welcome``. Raises ClientError if refused."""
         try:
+            tls = {"ssl": self.ssl} if self.ssl is not None else {}
             self.ws = await connect(self.url, compression=None, max_size=None,
-                                    open_timeout=self.timeout)
+                                    open_timeout=self.timeout, **tls)
         except (TimeoutError, OSError) as exc:
             raise ClientError(f"cannot connect to {self.url}: {exc}") from None
         join = message("join", drill=self.drill, name=self.name or "client")

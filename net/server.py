@@ -12,21 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import ipaddress
 import logging
+import re
 import secrets
 import socket
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from net.errors import ProtocolError
+from net.errors import NetError, ProtocolError
 from net.protocol import MAX_MESSAGE, allowed, decode, encode, message
 from net.room import Room, Seat, TickResult, audience
 from net.script import load_drill
@@ -40,7 +43,7 @@ from net.web_files import (
 )
 from sim.scenario import builtin_names
 
-__all__ = ["DrillServer", "ServerConfig", "Session"]
+__all__ = ["DrillServer", "ServerConfig", "Session", "parse_public_url", "report_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +88,15 @@ class ServerConfig:
     clients show up sooner (tests)."""
     web_root: str | None = None
     """Folder of the browser client served at ``/`` and ``/web/`` (None: ``net/web``)."""
+    certfile: str | None = None
+    """PEM certificate (chain): serve HTTPS and WSS instead of HTTP and WS (None: plain)."""
+    keyfile: str | None = None
+    """PEM private key of ``certfile`` (None: it is in ``certfile``)."""
+    public_url: str | None = None
+    """``http(s)://host[:port][/prefix]``: the base of every address the server advertises
+    (join links, ``url``, ``glb``), e.g. behind a proxy (None: ``host`` and ``port``)."""
+    report: bool = True
+    """Write the evaluation report of a recorded drill once it ends (``/drills/ID/report/``)."""
 
 
 class _Bucket:
@@ -183,6 +195,10 @@ class _Hosted:
         self.sessions: set[Session] = set()
         self.task: asyncio.Task[None] | None = None
         self.stats: deque[TickResult] = deque(maxlen=100)
+        self.report: WebFiles | None = None
+        """The evaluation report once written: report.html, report.json, PNGs (in memory)."""
+        self.report_task: asyncio.Task[None] | None = None
+        self.report_failed = False
 
 
 class DrillServer:
@@ -198,6 +214,15 @@ class DrillServer:
         self.web = WebFiles({})
         """The browser client's files, read when the server starts."""
         self.port = self.config.port
+        self.public_base = (None if self.config.public_url is None
+                            else parse_public_url(self.config.public_url))
+        """``config.public_url`` normalised (no trailing slash), or None."""
+        self._prefix = urlsplit(self.public_base).path if self.public_base else ""
+
+    @property
+    def secure(self) -> bool:
+        """Whether the server speaks TLS (HTTPS and WSS)."""
+        return self.config.certfile is not None
 
     @property
     def public_host(self) -> str:
@@ -206,16 +231,25 @@ class DrillServer:
 
     @property
     def url(self) -> str:
-        """ws:// address of the server."""
-        return f"ws://{self.public_host}:{self.port}"
+        """ws:// (wss:// over TLS or behind an https ``public_url``) address of the server."""
+        base = self.http_url
+        return ("wss" if base.startswith("https:") else "ws") + base[base.index(":"):]
 
     @property
     def http_url(self) -> str:
-        """http:// address of the server (same port: the browser client and scene files)."""
-        return f"http://{self.public_host}:{self.port}"
+        """http(s):// address of the server (same port: the browser client and scene files);
+        ``public_url`` when given."""
+        if self.public_base is not None:
+            return self.public_base
+        return f"{'https' if self.secure else 'http'}://{self.public_host}:{self.port}"
 
     async def start(self) -> None:
         """Start listening (after reading the browser client's files)."""
+        tls = None
+        if self.config.certfile is not None:
+            from net.tls import server_context
+
+            tls = server_context(self.config.certfile, self.config.keyfile)
         self.web = await asyncio.to_thread(WebFiles.load, self.config.web_root)
         where: dict[str, Any] = {"host": self.config.host, "port": self.config.port}
         if self.config.send_buffer is not None:
@@ -225,7 +259,7 @@ class DrillServer:
         self._server = await serve(
             self._handle, compression=None, max_size=self.config.hard_max_message,
             process_request=self._http, ping_interval=20, ping_timeout=20,
-            write_limit=self.config.write_limit, **where)
+            write_limit=self.config.write_limit, ssl=tls, **where)
         self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else 0
 
     async def close(self) -> None:
@@ -233,6 +267,8 @@ class DrillServer:
         for h in self.hosted.values():
             if h.task:
                 h.task.cancel()
+            if h.report_task:  # the worker thread finishes the files; nobody serves them
+                h.report_task.cancel()
         for h in self.hosted.values():
             with h.room.state_lock:  # not while a tick runs in its worker thread
                 h.room.close_recording()
@@ -283,6 +319,7 @@ class DrillServer:
             res = await asyncio.to_thread(room.tick, period, snapshot=want_snapshot)
             hosted.stats.append(res)
             self._fan_out(hosted, res)
+            self._watch_end(hosted)
             want_snapshot = any(s.pending_welcome or s.resync for s in hosted.sessions)
             now = loop.time()
             if now - last_expire > 1.0:
@@ -322,6 +359,35 @@ class DrillServer:
 
     def _glb_url(self, room: Room) -> str:
         return f"{self.http_url}/drills/{room.id}/scene.glb"
+
+    # ------------------------------------------------------------------ reports
+
+    def _watch_end(self, hosted: _Hosted) -> None:
+        """Once a recorded drill has ended and its recording is closed (``Room._tick`` does
+        that), write its evaluation report in a worker thread."""
+        rec = getattr(hosted.room, "recorder", None)
+        if (hosted.report_task is None and self.config.report and rec is not None
+                and rec.closed and hosted.room.status in ("ended", "finished")):
+            hosted.report_task = asyncio.get_running_loop().create_task(
+                self._write_report(hosted, Path(rec.path)))
+
+    async def _write_report(self, hosted: _Hosted, rec_path: Path) -> None:
+        out = report_dir(rec_path)
+        try:
+            hosted.report = await asyncio.to_thread(_report_files, rec_path, out)
+        except Exception:  # noqa: BLE001 - a report that fails never stops the server
+            hosted.report_failed = True
+            log.exception("evaluation report of drill %s (%s) not written", hosted.room.id,
+                          rec_path)
+            return
+        log.info("evaluation report of drill %s written into %s", hosted.room.id, out)
+
+    def report_url(self, room: Room) -> str | None:
+        """Address of a drill's evaluation report once it is written, else None."""
+        hosted = self.hosted.get(room.id)
+        if hosted is None or hosted.report is None:
+            return None
+        return f"{self.http_url}/drills/{room.id}/report/"
 
     # ------------------------------------------------------------------ connections
 
@@ -448,7 +514,13 @@ class DrillServer:
         """
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
-        parts = split_path(request.path)
+        target = request.path
+        if self._prefix and (target.split("?", 1)[0] == self._prefix
+                             or target.startswith((self._prefix + "/", self._prefix + "?"))):
+            target = target[len(self._prefix):] or "/"  # a proxy that keeps the prefix
+            if target.startswith("?"):
+                target = "/" + target
+        parts = split_path(target)
         if parts is None:
             return _not_found()
         if parts == [] or (parts[0] == "drills" and len(parts) == 2):
@@ -459,12 +531,14 @@ class DrillServer:
                                   detail_en="This server has no web client files (net/web/).")
             return file_response(self.web.index, request)
         if parts[0] == "web" and len(parts) > 1:
-            folder = request.path.split("?", 1)[0].endswith("/")
+            folder = target.split("?", 1)[0].endswith("/")
             f = None if folder else self.web.get(parts[1:])
             return _not_found() if f is None else file_response(f, request)
         if parts == ["favicon.ico"]:
             f = self.web.get(["favicon.ico"])
             return bytes_response(b"", "image/x-icon") if f is None else file_response(f, request)
+        if parts[0] == "drills" and len(parts) in (3, 4) and parts[2] == "report":
+            return self._report_response(parts[1], parts[3:], request)
         if parts[0] == "drills" and len(parts) == 3 and parts[2] in ("info.json", "scene.glb"):
             hosted = self.hosted.get(parts[1])
             if parts[2] == "info.json":
@@ -478,10 +552,22 @@ class DrillServer:
             return bytes_response(self._glb[hosted.room.id], "model/gltf-binary")
         return _not_found()
 
+    def _report_response(self, drill: str, rest: list[str], request: Request) -> Response:
+        """``/drills/ID/report/`` (report.html) and ``/drills/ID/report/NAME`` (its JSON and
+        pictures); a page saying why while there is no report."""
+        hosted = self.hosted.get(drill)
+        if hosted is None:
+            return _no_drill()
+        if hosted.report is None:
+            return _no_report(hosted)
+        f = hosted.report.get(rest or ["report.html"])
+        return _not_found() if f is None else file_response(f, request)
+
     def drill_status(self, room: Room) -> dict[str, Any]:
         """What ``/drills/ID/info.json`` says about a hosted drill."""
         return {"drill": room.id, "scenario": room.scenario.name, "status": room.status,
-                "replay": hasattr(room, "recording"), "agents": int(room.drill.total)}
+                "replay": hasattr(room, "recording"), "agents": int(room.drill.total),
+                "report": self.report_url(room)}
 
 
 def _not_found() -> Response:
@@ -496,6 +582,92 @@ def _no_drill() -> Response:
                       detail_zh="演练可能已经结束，或服务器已重启。请向导调员索取新的链接。",
                       detail_en="The drill may have ended or the server restarted. Ask the "
                                 "instructor for a new link.")
+
+
+def _no_report(hosted: _Hosted) -> Response:
+    room = hosted.room
+    if hosted.report_failed:
+        zh = ("生成报告时出错，请查看服务器日志；也可以用 drill report 录制文件 --out 目录 "
+              "重新生成。")
+        en = ("Writing the report failed; see the server's log, or write it again with "
+              "drill report REC --out DIR.")
+    elif hosted.report_task is not None:
+        zh = "报告正在生成，请稍后刷新本页。"
+        en = "The report is being written; reload this page in a moment."
+    elif hasattr(room, "recording"):
+        zh = "回放不生成在线报告；请用 drill report 录制文件 --out 目录 生成。"
+        en = "A replay has no report here; write one with drill report REC --out DIR."
+    elif getattr(room, "recorder", None) is None:
+        zh = "本次演练没有录制（--no-record），因此不会生成评估报告。"
+        en = "This drill is not recorded (--no-record), so it gets no evaluation report."
+    else:
+        zh = "演练结束后（导调员结束演练，或全部人员疏散完毕），评估报告会在此生成。请稍后刷新。"
+        en = ("The evaluation report appears here once the drill has ended (the instructor "
+              "ends it, or everyone is out). Reload this page later.")
+    return error_page(404, "报告尚未生成", "The report is not ready yet",
+                      detail_zh=zh, detail_en=en)
+
+
+_REPORT_LOCK = threading.Lock()
+"""One report at a time: the figures are drawn with matplotlib's pyplot (not thread-safe)."""
+
+
+def report_dir(rec_path: str | Path) -> Path:
+    """Where the report of a recording goes: ``<rec path without .rec>-report/``."""
+    rec_path = Path(rec_path)
+    return rec_path.with_name(f"{rec_path.stem}-report")
+
+
+def _report_files(rec_path: Path, out: Path) -> WebFiles:
+    from sim.report import write_report
+
+    with _REPORT_LOCK:
+        write_report(rec_path, out, stills=False)
+    return WebFiles.load(out)
+
+
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
+
+
+def parse_public_url(url: str) -> str:
+    """``http(s)://host[:port][/prefix]`` checked and without a trailing slash.
+
+    Raises NetError (saying what is wrong) for another scheme, a missing or malformed host,
+    a bad port, a user name, a query or fragment, or a prefix with ``.``/``..`` segments.
+    """
+    def bad(why: str) -> NetError:
+        return NetError(f"--public-url: '{url}' {why} (want http(s)://host[:port][/prefix])")
+
+    if not url or any(c.isspace() or ord(c) < 32 for c in url):
+        raise bad("is empty or has spaces")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise bad("is not a URL") from None
+    if parts.scheme not in ("http", "https"):
+        raise bad("must start with http:// or https://")
+    if parts.username is not None or parts.password is not None:
+        raise bad("may not carry a user name or password")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise bad("may not have a query or fragment")
+    host = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:
+        raise bad("has a bad port") from None
+    if port == 0 or parts.netloc.endswith(":"):
+        raise bad("has a bad port")
+    if parts.netloc.count("[") or ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad("has a malformed IPv6 address") from None
+    elif not _HOST_NAME.match(host):
+        raise bad("has no host, or a malformed one")
+    prefix = parts.path.rstrip("/")
+    if prefix and split_path(prefix) is None:
+        raise bad("has a path prefix that cannot be served")
+    return f"{parts.scheme}://{parts.netloc.lower()}{prefix}"
 
 
 def _reachable(host: str) -> str:

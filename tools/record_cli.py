@@ -25,6 +25,8 @@ __all__ = ["add_parsers", "archive", "run_archive", "run_compare", "run_replay",
 
 def add_parsers(sub: Any) -> None:
     """Add ``replay``, ``report``, ``compare`` and ``archive`` to the ``drill`` parser."""
+    from net.cli import add_deploy_options
+
     r = sub.add_parser("replay", help="replay a recording to clients, or verify it")
     r.add_argument("recording", help="a .rec file (drill run writes DIR/drill.rec)")
     r.add_argument("--serve", action="store_true",
@@ -38,6 +40,7 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--port", type=int, default=8765, help="TCP port (0: any free port)")
     r.add_argument("--tokens", help="write the drill id, url and tokens here as JSON")
     r.add_argument("--tick-hz", type=float, default=10.0, help="server ticks per second")
+    add_deploy_options(r)  # --certfile, --keyfile, --public-url (with --serve)
     r.set_defaults(func=run_replay)
     p = sub.add_parser("report", help="write the drill evaluation report (HTML + JSON)")
     p.add_argument("recording")
@@ -73,6 +76,10 @@ def run_replay(args: argparse.Namespace) -> int:
         raise RecordingError(f"--speed must be 0.1-10, got {args.speed:g}")
     if args.start < 0:
         raise RecordingError(f"--from must be >= 0 s, got {args.start:g}")
+    if args.serve:
+        from net.cli import deploy_config
+
+        deploy_config(args)  # a bad certificate or --public-url: one line, before anything
     rec = _open(args.recording)
     t0, t1 = rec.time_range()
     info = {"recording": args.recording, "scenario": rec.header["name"], "seed": rec.seed,
@@ -101,11 +108,12 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def _serve(rec: Any, args: argparse.Namespace) -> None:
-    from net.cli import link_lines
+    from net.cli import deploy_config, link_lines
     from net.replay import ReplayRoom
     from net.server import DrillServer, ServerConfig
 
-    config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz)
+    config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
+                          **deploy_config(args))
 
     async def main() -> None:
         server = DrillServer(config)
