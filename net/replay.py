@@ -45,7 +45,8 @@ class _PlayedDrill:
 
     def __init__(self, player: Player, total: int, dt: float):
         self.player, self.total, self.dt = player, total, dt
-        gone = [r for r in player.rec.all_records() if r["k"] in ("key", "f") and "gone" in r]
+        # Departures are in the frames (all_records() holds everything but frames).
+        gone = [r for r in player.rec.records() if r["k"] in ("key", "f") and "gone" in r]
         self._gone = np.concatenate([np.frombuffer(r["gone"], "<u4") for r in gone]
                                     ).astype(np.int64) if gone else np.zeros(0, np.int64)
         self._gone_exit = np.concatenate([np.frombuffer(r["gone_exit"], "<i2") for r in gone]

@@ -161,6 +161,8 @@ class Room:
         self.live = LiveTrack(self)
         """The timeline's progress, the evacuation curve and the plan (net/live.py)."""
         self._last_plan: list[dict[str, Any]] = []
+        self._plan_final = False
+        """The plan was judged once more when the drill finished or ended."""
         self.avatars: dict[int, dict[str, Any]] = {}
         self.marks: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []
@@ -326,7 +328,9 @@ class Room:
         if self.live.script_changed:
             priv["script"] = self.live.script()
             self.live.script_changed = False
-        plan = self._plan_now(force=bool(pending))
+        over = self.status in ("finished", "ended")
+        plan = self._plan_now(force=bool(pending) or (over and not self._plan_final))
+        self._plan_final = over
         if plan != self._last_plan:
             priv["plan"] = self._last_plan = plan
         if log:

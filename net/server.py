@@ -567,7 +567,10 @@ class DrillServer:
         """What ``/drills/ID/info.json`` says about a hosted drill."""
         return {"drill": room.id, "scenario": room.scenario.name, "status": room.status,
                 "replay": hasattr(room, "recording"), "agents": int(room.drill.total),
-                "report": self.report_url(room)}
+                "report": self.report_url(room),
+                "recorded": room.recorder is not None and not hasattr(room, "recording"),
+                "report_failed": bool(hosted.report_failed) if (
+                    hosted := self.hosted.get(room.id)) else False}
 
 
 def _not_found() -> Response:

@@ -1,16 +1,19 @@
 // The browser client of a drill: joining (token or resume), the state stream, the 3D
-// view, input (keys, click-to-go, marks) and the test hooks on window.evacdrill
-// (contract: /tmp/contract.md; protocol: docs/protocol.md).
+// view, input (keys, click-to-go, marks, placing injects), VR, the report link, and the
+// test hooks on window.evacdrill (docs/client.md; protocol: docs/protocol.md).
 
-import { DrillState, ON_STAIR, WAITING } from './protocol.js';
+import { DrillState, ON_STAIR, WAITING, scriptEntry } from './protocol.js';
 import { Connection, socketUrl } from './connection.js';
 import { currentLang, hasKey, label, setCurrentLang, t, tr, translate } from './i18n.js';
 import { Panels, unlockAudio } from './panels.js';
+import { VR } from './vr.js';
 
 const $ = (id) => document.getElementById(id);
 const DECODE_SAMPLES = 300;
 const WALK_SPEED = 1.3;
 const SMOKY = new Set(['smoke', 'fire', 'gas']);
+/** How long the page asks info.json for the report after a drill ended, polls. */
+const REPORT_POLLS = 150;
 
 const s = {
   drill: null,
@@ -45,7 +48,13 @@ const s = {
   hazardsKey: '',
   alarmIds: new Set(),
   markMode: null,
+  /** The next click on the map goes to this function (point, floor): the inject palette. */
+  placer: null,
   move: { dir: [0, 0], speed: WALK_SPEED },
+  /** {start, end} of a replay (s), or null for a live drill. */
+  replay: null,
+  reportUrl: null,
+  reportPolling: false,
 };
 const d = { state: new DrillState() };
 let conn = null;
@@ -53,6 +62,7 @@ let view = null;
 let viewFailed = false;
 let panels = null;
 let sceneModule = null;
+let vr = null;
 
 // ------------------------------------------------------------------ language
 
@@ -251,6 +261,8 @@ function onWelcome(w) {
   d.state = new DrillState();
   const t0 = performance.now();
   d.state.applySnapshot(w.snapshot);
+  if (Array.isArray(w.script) && !Array.isArray(w.snapshot.script)) d.state.script = w.script.map(scriptEntry);
+  s.replay = w.snapshot.replay ? { start: w.replay?.start ?? 0, end: w.replay?.end ?? null } : null;
   s.tickAt = performance.now();
   s.mySlot = -1;
   if (fresh) buildView(w).then(() => { afterTick([], null); placeView(); });
@@ -352,6 +364,39 @@ function afterTick(events, t0) {
   panels.update(d.state, you);
   panels.smoke(inSmoke(you.pos, you.floor));
   if (d.state.status === 'ended') panels.banner('ended', 'err.ended', { drill: s.drill }, 'info');
+  if ((d.state.status === 'ended' || d.state.status === 'finished') && !d.state.replay) watchReport();
+}
+
+/**
+ * After a drill is over the server writes its evaluation report (from the recording);
+ * ask info.json until it names it, then show the link (instructors and observers).
+ */
+function watchReport() {
+  if (s.reportPolling || s.role === 'participant' || !s.drill) return;
+  s.reportPolling = true;
+  let polls = 0;
+  const poll = async () => {
+    let info = null;
+    try {
+      const res = await fetch(`/drills/${encodeURIComponent(s.drill)}/info.json`, { cache: 'no-store' });
+      if (res.ok) info = await res.json();
+    } catch { /* the server may be busy or gone: try again */ }
+    polls++;
+    if (info && typeof info.report === 'string' && info.report) {
+      s.reportUrl = new URL(info.report, window.location.href).href;
+      panels.setReport(s.reportUrl);
+      return;
+    }
+    // A server that says nothing of reports (no `report` key), or says the drill is not
+    // recorded (`recorded: false`), will not write one.
+    if ((info && !('report' in info) && polls >= 3) || info?.recorded === false || polls >= REPORT_POLLS) {
+      panels.setReport('none');
+      return;
+    }
+    panels.setReport('waiting');
+    setTimeout(poll, Math.min(4000, 500 + 250 * polls));
+  };
+  poll();
 }
 
 function onEvent(e) {
@@ -451,28 +496,46 @@ function followOwnFloor() {
 
 // ------------------------------------------------------------------ replies
 
-function showReplyError(reply, type, fields = {}) {
+/** A reply's error as a sentence of the page's language: {key, args} for i18n.t. */
+function explain(reply, type, fields = {}) {
   const known = ['refused', 'state', 'forbidden', 'rate_limited', 'bad_field', 'timeout', 'disconnected'];
   let key = known.includes(reply.code) ? `err.${reply.code}` : 'err.other';
   const status = d.state.status;
-  if (reply.code === 'state' && (status === 'ended' || status === 'finished')) key = 'err.ended';
-  else if (reply.code === 'state' && status === 'ready') key = 'err.notstarted';
-  else if (reply.code === 'state' && status === 'paused') key = 'err.paused';
+  if (reply.code === 'state' && (status === 'ended' || status === 'finished') && !d.state.replay) key = 'err.ended';
+  else if (reply.code === 'state' && status === 'ready' && type !== 'start') key = 'err.notstarted';
+  else if (reply.code === 'state' && status === 'paused' && type !== 'pause' && type !== 'start') key = 'err.paused';
   else if (reply.code === 'refused' && type === 'move' && myInside() === false) key = 'err.out';
   else if (reply.code === 'refused' && type === 'move' && fields.to) key = 'err.notwalkable';
+  else if (reply.code === 'refused' && type === 'inject') key = 'err.inject';
+  else if (reply.code === 'bad_field' && type === 'speed') key = 'err.speed.range';
+  else if (reply.code === 'state' && ['start', 'pause', 'resume'].includes(type)) key = `err.ctl.${type}`;
+  const args = {
+    message: reply.message || reply.code, drill: s.drill, min: 0.1, max: 10,
+    now: tr(`status.${status}`, status), ...(reply.detail || {}),
+  };
   // A reason the server gives (docs/protocol.md) says it in the user's language.
   if (reply.reason && hasKey(`err.r.${reply.reason}`)) key = `err.r.${reply.reason}`;
-  const args = { message: reply.message || reply.code, drill: s.drill, ...(reply.detail || {}) };
-  setError(reply.code, key, args);
-  panels.toast('', 'error', key, args);
+  if (typeof args.state === 'string') args.state = tr(`script.state.${args.state}`, args.state);
+  if (typeof args.status === 'string') args.status = tr(`status.${args.status}`, args.status);
+  if (typeof args.index === 'number') args.n = args.index + 1;
+  return { key, args };
 }
 
-async function send(type, fields = {}) {
+/** Show a refusal: the error hook, and (unless `quiet`: the control says it) a toast. */
+function showReplyError(reply, type, fields = {}, quiet = false) {
+  const { key, args } = explain(reply, type, fields);
+  setError(reply.code, key, args);
+  if (!quiet) panels.toast('', 'error', key, args);
+}
+
+/** Send a message and wait for its reply; `quiet`: the caller shows a refusal itself. */
+async function send(type, fields = {}, { quiet = false } = {}) {
   unlockAudio();
   if (!conn) return { type: 'error', code: 'disconnected', message: 'not connected' };
   const reply = await conn.request(type, fields);
-  if (reply.type === 'error') showReplyError(reply, type, fields);
-  else if (reply.type === 'ack' && s.errorCode && !['lost', 'unreachable', 'auth'].includes(s.errorCode)) clearError();
+  if (reply.type === 'error') showReplyError(reply, type, fields, quiet);
+  // An accepted action clears the last refusal; the head poses of VR (ten a second) do not.
+  else if (type !== 'pose' && s.errorCode && !['lost', 'unreachable', 'auth', 'nodrill'].includes(s.errorCode)) clearError();
   return reply;
 }
 
@@ -516,7 +579,11 @@ function releaseKeys() {
 
 window.addEventListener('keydown', (ev) => {
   if (typing(ev) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  if (ev.key === 'Escape' && s.markMode) { setMarkMode(null); return; }
+  if (ev.key === 'Escape' && (s.markMode || s.placer)) {
+    if (s.markMode) setMarkMode(null);
+    if (s.placer) panels.palette?.cancelPlacing();
+    return;
+  }
   const k = KEYMAP[ev.code];
   if (!k) { if (ev.key === 'Shift' && keys.size && !ev.repeat) sendMove(moveFromKeys(true)); return; }
   ev.preventDefault();
@@ -558,7 +625,11 @@ function bindPointer() {
     if (moved > 6 || !quick) return; // a drag turns or pans the camera
     const p = view.pick(ev.clientX, ev.clientY);
     if (!p) return;
-    if (s.markMode) {
+    if (s.placer) {
+      const place = s.placer;
+      s.placer = null;
+      place(p, view.floor);
+    } else if (s.markMode) {
       const kind = s.markMode;
       setMarkMode(null);
       send('mark', { kind, position: p, floor: view.floor }).then((r) => {
@@ -589,10 +660,14 @@ function setCamera(name) {
 
 // ------------------------------------------------------------------ render loop
 
+function alphaAt(now) {
+  return Math.min(1, Math.max(0, (now - s.tickAt) / s.tickPeriod));
+}
+
 function loop(now) {
   requestAnimationFrame(loop);
-  if (!view || !s.buildingReady) return;
-  const alpha = Math.min(1, Math.max(0, (now - s.tickAt) / s.tickPeriod));
+  if (!view || !s.buildingReady || view.presenting) return; // XR frames come from the session
+  const alpha = alphaAt(now);
   const f0 = performance.now();
   view.frame(alpha, now);
   s.frameMs.push(performance.now() - f0);
@@ -627,7 +702,19 @@ window.evacdrill = {
       frames: s.frames,
       floor: view ? view.floor : null,
       camera: view ? view.cameraName : null,
+      script: (d.state.script || []).map((e) => ({ ...e })),
+      plan: (d.state.plan || []).map((e) => ({ ...e })),
+      exitCounts: [...(d.state.exit_counts || [])],
+      curveLen: d.state.curve.length,
+      replay: s.replay ? { ...s.replay } : null,
+      reportUrl: s.reportUrl,
+      vr: vr ? { supported: vr.supported, presenting: vr.presenting, sent: vr.sent } : null,
     };
+  },
+  /** The agents the page holds: ids and positions (integer cm, x y z per agent), at t. */
+  positions() {
+    const a = d.state.agents;
+    return { t: d.state.t, ids: Array.from(a.ids.subarray(0, a.n)), pos: Array.from(a.pos.subarray(0, 3 * a.n)) };
   },
   stats() {
     return {
@@ -644,7 +731,39 @@ window.evacdrill = {
   setFloor: (i) => setFloor(i),
   setCamera: (name) => setCamera(name),
   send: (type, fields = {}) => send(type, fields),
+  /** One head orientation [x, y, z, w] (y-up, as an XR viewer gives it) through the VR pose path. */
+  xrPose: (q) => (vr ? vr.pose(q) : Promise.resolve({ sent: false, why: 'no vr' })),
 };
+
+function setupVR() {
+  vr = new VR({
+    button: $('vr-enter'),
+    view: () => (view && s.buildingReady ? view : null),
+    send: (type, fields) => send(type, fields, { quiet: true }),
+    // An embodied participant's pose stands where the avatar is; others where they look from.
+    position: () => myPosition() ?? (view ? view.viewerPosition() : null),
+    canPose: () => s.joined && (s.role === 'instructor'
+      || (s.role === 'participant' && (s.myAgent === null || myInside() === true))),
+    floor: () => (view ? view.floor : 0),
+    steer: (dir) => {
+      if (s.role !== 'participant' || s.myAgent === null || myInside() !== true) return;
+      s.move = { dir, speed: WALK_SPEED };
+      send('move', { dir, speed: WALK_SPEED }, { quiet: true });
+    },
+    draw: (time) => {
+      view.frameXR(alphaAt(performance.now()), time);
+      s.frames++;
+    },
+    onState: (key, args) => {
+      // A failure stays next to the button; entering and leaving are only announced.
+      const msg = $('vr-msg');
+      if (key === 'vr.failed') label(msg, key, args);
+      else { msg.textContent = ''; delete msg.dataset.i18n; delete msg.dataset.i18nArgs; }
+      panels.toast('', key === 'vr.failed' ? 'error' : 'info', key, args);
+    },
+  });
+  vr.probe();
+}
 
 // ------------------------------------------------------------------ start
 
@@ -655,6 +774,12 @@ async function main() {
   $('page-retry').addEventListener('click', () => window.location.reload());
   panels = new Panels({
     send,
+    explain,
+    placer: (fn) => {
+      s.placer = fn;
+      document.body.classList.toggle('placing', !!fn || !!s.markMode);
+      if (fn && s.markMode) setMarkMode(null);
+    },
     setFloor,
     setCamera,
     markMode: (kind) => { s.markMode = kind; },
@@ -669,6 +794,7 @@ async function main() {
   s.token = url.searchParams.get('token');
   s.name = url.searchParams.get('name') || '';
   requestAnimationFrame(loop);
+  setupVR();
   if (!s.drill) { showJoinForm(); return; }
   let info = null;
   for (let attempt = 0; ; attempt++) {

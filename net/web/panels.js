@@ -3,31 +3,14 @@
 // Every visible label is set with i18n.label (data-i18n), so switching language
 // re-translates the page.
 
-import { label, t, tr } from './i18n.js';
+import { hasKey, label, t } from './i18n.js';
 import { COLOURS } from './crowd.js';
+import { clock, el, hex, section } from './dom.js';
+import { ControlPanel, CreatePanel, InjectPalette, Timeline } from './console.js';
+import { Evaluation, ReportLink } from './evaluation.js';
+import { ReplayBar } from './replaybar.js';
 
 const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'i18n') (Array.isArray(v) ? label(e, v[0], v[1]) : label(e, v));
-    else if (k === 'class') e.className = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(e.dataset, v);
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
-
-function hex(n) { return `#${n.toString(16).padStart(6, '0')}`; }
-
-function clock(t) {
-  const s = Math.max(0, t || 0);
-  const m = Math.floor(s / 60);
-  return `${String(m).padStart(2, '0')}:${(s - 60 * m).toFixed(1).padStart(4, '0')}`;
-}
 
 function centre(poly) {
   let x = 0, y = 0;
@@ -35,18 +18,24 @@ function centre(poly) {
   return [x / poly.length, y / poly.length];
 }
 
-/** A command log entry in words (type, then what it named). */
+/** A command log entry in words (what was done, then what it named). */
 function describe(e) {
   const ev = e.event || {};
+  const word = (prefix, k) => (hasKey(`${prefix}.${k}`) ? t(`${prefix}.${k}`) : k);
   const parts = {
     order_evacuation: () => [e.zone ?? e.floor ?? (e.all ? t('order.all') : '')],
-    door: () => [e.id, e.action],
-    mark: () => [t(`mark.${e.kind}`) !== `mark.${e.kind}` ? t(`mark.${e.kind}`) : e.kind],
-    inject: () => [t(`hazard.${ev.kind}`) !== `hazard.${ev.kind}` ? t(`hazard.${ev.kind}`) : ev.kind, ev.exit, ev.id],
-    speed: () => [e.factor],
-    seek: () => [e.t],
+    door: () => [e.id, word('door', e.action)],
+    mark: () => [word('mark', e.kind)],
+    inject: () => [word('hazard', ev.kind), ev.exit, ev.id,
+      typeof ev.x === 'number' && typeof ev.y === 'number' ? `(${ev.x.toFixed(1)}, ${ev.y.toFixed(1)})` : null,
+      ev.note ? `“${ev.note}”` : null],
+    speed: () => [`${e.factor}×`],
+    seek: () => [clock(e.t)],
+    script_fire: () => [`#${(e.index ?? 0) + 1}`],
+    script_skip: () => [`#${(e.index ?? 0) + 1}`],
   }[e.type];
-  return [e.type, ...(parts ? parts() : [])].filter((x) => x !== undefined && x !== null && x !== '').join(' ');
+  return [word('log', e.type), ...(parts ? parts() : [])]
+    .filter((x) => x !== undefined && x !== null && x !== '').join(' ');
 }
 
 // ------------------------------------------------------------------ sound
@@ -84,7 +73,8 @@ export function beep() {
 
 export class Panels {
   /**
-   * actions: send(type, fields) -> Promise(reply), setFloor(i), setCamera(name),
+   * actions: send(type, fields, {quiet}) -> Promise(reply), explain(reply, type, fields)
+   * -> {key, args}, placer(fn|null) (the next map click), setFloor(i), setCamera(name),
    * markMode(kind|null), stop().
    */
   constructor(actions) {
@@ -94,6 +84,9 @@ export class Panels {
     this.lastDoorSort = 0;
     this.logKey = '';
     this.banners = new Map();
+    /** The parts of the side panel that follow the state: console, timeline, evaluation… */
+    this.parts = [];
+    this.lastYou = null;
   }
 
   /** Build the HUD and panels for a `welcome`. */
@@ -109,15 +102,59 @@ export class Panels {
     this._legend(w);
     const side = $('side');
     side.replaceChildren();
+    side.className = `side-${w.role}`;
     this.doorRows.clear();
+    this.parts = [];
+    this.control = this.palette = this.timeline = this.evaluation = this.replayBar = null;
+    $('replaybar')?.remove();
+    document.body.classList.remove('replaying');
+    const replay = !!w.snapshot?.replay;
+    const watcher = w.role !== 'participant';
+    this.report = watcher && !replay ? new ReportLink() : null;
     if (w.role === 'participant') {
       side.append(this._movePanel(), this._orderPanel(scene), this._doorPanel(scene),
         this._reportPanel(), this._markPanel());
     }
-    if (w.role === 'instructor') side.append(this._controlPanel());
-    if (!(w.role === 'participant' && w.blind) && Array.isArray(w.script)) side.append(this._scriptPanel(w.script));
-    if (w.role !== 'participant') side.append(this._logPanel());
+    if (w.role === 'instructor' && !replay) {
+      this.control = this._part(new ControlPanel(this.a, this.report.el));
+      this.palette = this._part(new InjectPalette(this.a, scene));
+      side.append(this.control.element(), this.palette.element());
+    }
+    const timeline = () => {
+      if ((w.role === 'participant' && w.blind) || !Array.isArray(w.script)) return [];
+      this.timeline = this._part(new Timeline(this.a, w.role === 'instructor' && !replay));
+      return [this.timeline.element()];
+    };
+    if (!watcher) side.append(...timeline());
+    else {
+      // The evaluator's view comes first, unfolded, for observers and in a replay; an
+      // instructor running a drill has it below the timeline, folded.
+      const first = w.role === 'observer' || replay;
+      this.evaluation = this._part(new Evaluation(scene, {
+        open: first, report: w.role === 'observer' && this.report ? this.report.el : null, replay,
+      }));
+      const evaluation = this.evaluation.elements();
+      if (first) side.append(...evaluation, ...timeline());
+      else side.append(...timeline(), ...evaluation);
+      side.append(this._logPanel());
+    }
+    if (w.role === 'instructor') side.append(this._part(new CreatePanel(this.a)).element());
+    if (replay) {
+      const range = w.replay || { start: 0, end: null };
+      this.replayBar = this._part(new ReplayBar(this.a, range, w.role === 'instructor'));
+      $('view').append(this.replayBar.element());
+      document.body.classList.add('replaying');
+    }
   }
+
+  /** Remember a part of the panel that follows the state (update) and the language (relabel). */
+  _part(p) {
+    this.parts.push(p);
+    return p;
+  }
+
+  /** The report link: 'waiting', 'none' or its url (instructors and observers). */
+  setReport(state) { this.report?.show(state); }
 
   _hud(w) {
     const hud = $('hud');
@@ -126,6 +163,7 @@ export class Panels {
     hud.replaceChildren(item('hud.time', 'hud-t'), item('hud.status', 'hud-status'),
       item('hud.inside', 'hud-inside'), item('hud.evacuated', 'hud-evacuated'));
     if (w.role === 'participant') hud.append(item('hud.you', 'hud-you'));
+    else hud.append(item('hud.speed', 'hud-speed'));
   }
 
   _viewbar(w) {
@@ -152,7 +190,7 @@ export class Panels {
   }
 
   _panel(key, ...body) {
-    return el('section', { class: 'panel' }, el('h2', { i18n: key }), ...body);
+    return section(key, {}, ...body);
   }
 
   async _do(type, fields, okKey) {
@@ -230,26 +268,12 @@ export class Panels {
     if (kind) this.toast(t('mark.placing'), 'info', 'mark.placing');
   }
 
-  _controlPanel() {
-    const b = (key, type) => el('button', { class: `ctl-${type}`, i18n: key, onclick: () => this._do(type, {}, null) });
-    return this._panel('panel.control', el('div', { class: 'buttons' },
-      b('ctl.start', 'start'), b('ctl.pause', 'pause'), b('ctl.resume', 'resume'), b('ctl.end', 'end')));
-  }
-
-  _scriptPanel(script) {
-    const list = el('ul', { class: 'script' });
-    if (!script.length) list.append(el('li', { i18n: 'script.empty' }));
-    for (const s of script) {
-      list.append(el('li', { i18n: ['script.item', { time: s.time, kind: tr(`hazard.${s.kind}`, s.kind) }] }));
-    }
-    return this._panel('panel.script', list);
-  }
-
   _logPanel() {
     this.reportList = el('ul', { id: 'reports', class: 'log' });
     this.logList = el('ul', { id: 'log', class: 'log' });
-    const wrap = el('div', {});
-    wrap.append(this._panel('panel.reports', this.reportList), this._panel('panel.log', this.logList));
+    const wrap = el('div', { class: 'logs' });
+    wrap.append(section('panel.reports', { id: 'panel-reports' }, this.reportList),
+      section('panel.log', { id: 'panel-log' }, this.logList));
     return wrap;
   }
 
@@ -257,6 +281,7 @@ export class Panels {
 
   /** Refresh the HUD and panels from the drill state (`d`: protocol.js DrillState). */
   update(d, you) {
+    this.lastYou = you;
     const set = (id, v) => { const e = $(id); if (e && e.textContent !== v) e.textContent = v; };
     set('hud-t', clock(d.t));
     const st = $('hud-status');
@@ -269,10 +294,13 @@ export class Panels {
         label(youEl, you.key, you.args);
       }
     }
+    set('hud-speed', `${Math.round((d.speed ?? 1) * 100) / 100}×`);
     this.exits = d.exits;
     this.lastState = d;
     this._updateDoors(d.exits, you?.pos, you?.floor);
     if (this.logList) this._updateLog(d);
+    this.timeline?.update(d.script);
+    for (const p of this.parts) if (p !== this.timeline) p.update?.(d);
   }
 
   _updateDoors(exits, pos, floor) {
@@ -320,7 +348,8 @@ export class Panels {
   /** After a language switch: texts built from data (the logs) are written again. */
   relabel() {
     this.logKey = '';
-    if (this.logList && this.lastState) this._updateLog(this.lastState);
+    for (const p of this.parts || []) p.relabel?.();
+    if (this.lastState) this.update(this.lastState, this.lastYou);
   }
 
   /** Mark the floor and camera buttons in use. */

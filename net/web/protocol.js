@@ -217,6 +217,11 @@ export class AgentState {
   }
 }
 
+/** A scripted inject as the page keeps it: with its `index` and `state` (older servers sent neither). */
+export function scriptEntry(e, i) {
+  return { ...e, index: Number.isInteger(e.index) ? e.index : i, state: e.state || 'pending' };
+}
+
 /**
  * Everything a client knows of a drill from snapshots and deltas: the agents and the
  * other fields (status, exits, hazards, avatars, marks, reports, log). `apply` returns
@@ -242,14 +247,31 @@ export class DrillState {
     this.marks = [];
     this.reports = [];
     this.log = [];
+    /** People out by each exit (`exit_counts`, in welcome.scene.exits order), or null. */
+    this.exit_counts = null;
+    /** The scripted timeline with each entry's state (welcome.script, then deltas), or null. */
+    this.script = null;
+    /** The plan's steps with their state (instructors and observers), or null. */
+    this.plan = null;
+    /** The evacuation curve: [t s, evacuated] once per simulated second. */
+    this.curve = [];
     /** Waiting for a snapshot after a gap: deltas are ignored until one comes. */
     this.stale = true;
   }
 
   _fields(m) {
-    for (const k of ['tick', 't', 'ts', 'total', 'status', 'speed', 'exits', 'hazards', 'evacuated']) {
+    for (const k of ['tick', 't', 'ts', 'total', 'status', 'speed', 'exits', 'hazards', 'evacuated',
+      'exit_counts', 'plan']) {
       if (m[k] !== undefined) this[k] = m[k];
     }
+    if (Array.isArray(m.script)) this.script = m.script.map(scriptEntry);
+  }
+
+  /** Add a point to the curve when a new simulated second began (as the server does). */
+  _grow() {
+    const last = this.curve.at(-1);
+    const sec = Math.floor(this.t + 1e-9);
+    if (!last || sec > last[0]) this.curve.push([sec, this.evacuated]);
   }
 
   applySnapshot(m) {
@@ -262,6 +284,10 @@ export class DrillState {
     this.marks = [...(m.marks || [])];
     this.reports = [...(m.reports || [])];
     this.log = [...(m.log || [])];
+    // A late joiner (or a replay that jumped) draws the curve from the start.
+    if (Array.isArray(m.curve)) this.curve = m.curve.map((p) => [Number(p[0]), Number(p[1])]);
+    else this.curve = [];
+    this._grow();
     this.stale = false;
     return { applied: true, resync: false, events: [] };
   }
@@ -287,6 +313,7 @@ export class DrillState {
     if (m.marks) this.marks = this.marks.concat(m.marks).slice(-500);
     if (m.reports) this.reports = this.reports.concat(m.reports).slice(-200);
     if (m.log) this.log = this.log.concat(m.log).slice(-200);
+    this._grow();
     return { applied: true, resync: false, events: m.events || [] };
   }
 

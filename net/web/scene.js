@@ -514,6 +514,71 @@ export class View {
     this.heading = Math.atan2(Math.cos(rad), -Math.sin(rad));
   }
 
+  // ------------------------------------------------------------------ WebXR
+
+  /**
+   * Present in an XR session: frames come from the session (`onFrame(time, xrFrame)`,
+   * which calls frameXR). The viewer stands in a rig at one's avatar (or the middle of
+   * the viewed floor); the rig only moves, so the head's world orientation is the XR one.
+   */
+  async startXR(session, onFrame) {
+    const xr = this.renderer.xr;
+    const floorSpace = Array.isArray(session.enabledFeatures) && session.enabledFeatures.includes('local-floor');
+    xr.enabled = true;
+    xr.setReferenceSpaceType(floorSpace ? 'local-floor' : 'local');
+    this.xrLift = floorSpace ? 0 : 1.6; // 'local' starts at the head: lift it to eye height
+    if (!this.rig) {
+      this.rig = new THREE.Group();
+      this.rig.name = 'xr-rig';
+      this.xrCamera = new THREE.PerspectiveCamera(70, 1, 0.05, 2000);
+      this.rig.add(this.xrCamera);
+      this.scene.add(this.rig);
+    }
+    await xr.setSession(session);
+    this.renderer.setAnimationLoop(onFrame);
+  }
+
+  stopXR() {
+    this.renderer.setAnimationLoop(null);
+    this.renderer.xr.enabled = false;
+    this.resize();
+  }
+
+  get presenting() { return !!this.renderer.xr.isPresenting; }
+
+  /** One XR frame (alpha: between the last two ticks, now: ms). */
+  frameXR(alpha, now) {
+    this.crowd.update(alpha, this.cutY ?? Infinity);
+    this.crowd.arrow.visible = false;
+    this.hazards?.animate(now);
+    const slot = this.follow;
+    if (slot >= 0 && slot < this.crowd.n) {
+      const p = this.crowd.positionOf(slot, alpha);
+      this.rig.position.set(p.x, p.y + this.xrLift, p.z);
+    } else if (this.info) {
+      const b = bounds(this.info, [this.info.floors[this.floor]]);
+      this.rig.position.set((b.minX + b.maxX) / 2, this.elevations[this.floor] + this.xrLift, -(b.minY + b.maxY) / 2);
+    }
+    this.renderer.render(this.scene, this.xrCamera);
+  }
+
+  /** The head's orientation in the world (y-up) as [x, y, z, w], or null outside XR. */
+  xrHead() {
+    if (!this.presenting) return null;
+    const cam = this.renderer.xr.getCamera();
+    const q = new THREE.Quaternion();
+    cam.matrixWorld.decompose(new THREE.Vector3(), q, new THREE.Vector3());
+    return [q.x, q.y, q.z, q.w];
+  }
+
+  /** Where the viewer is, protocol [x, y, z] m: the XR head, else the camera in use. */
+  viewerPosition() {
+    const v = new THREE.Vector3();
+    if (this.presenting) this.renderer.xr.getCamera().getWorldPosition(v);
+    else this.camera.getWorldPosition(v);
+    return fromWorld(v);
+  }
+
   dispose() {
     this.clearBuilding();
     this.crowd.dispose();

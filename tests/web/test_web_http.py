@@ -139,7 +139,8 @@ def test_info_json_tells_the_status_of_a_drill(live):
     assert status == 200 and h["content-type"] == "application/json; charset=utf-8"
     info = json.loads(body)
     assert info == {"drill": live.room.id, "scenario": "net_hall", "status": "ready",
-                    "replay": False, "agents": live.room.drill.total, "report": None}
+                    "replay": False, "agents": live.room.drill.total, "report": None,
+                    "recorded": False, "report_failed": False}
     ins = live.client("instructor")
     try:
         assert live.request(ins, "start")["type"] == "ack"
