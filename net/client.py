@@ -30,7 +30,7 @@ from net.state import AgentDecoder
 
 __all__ = ["DrillClient"]
 
-REPLY_TYPES = ("ack", "error", "created", "frame", "pong")
+REPLY_TYPES = ("ack", "error", "created", "drills", "frame", "pong")
 
 
 class DrillClient:

@@ -123,6 +123,7 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
     "script_skip": {"index": (_int(0, 10_000), True)},
     "inject": {"event": (valid_event, True)},
     "create": {"scenario": (_str(100), True)},
+    "list": {},
     "view_request": {"camera": (_str(100), True), "size": (_size, False),
                      "format": (_one_of("jpeg", "png"), False)},
     "ping": {"t": (_num(-1e18, 1e18), False)},
@@ -132,7 +133,7 @@ CLIENT_TYPES = tuple(SCHEMAS)
 ACTIONS = ("pose", "move", "order_evacuation", "door", "report", "mark")
 """Participant actions (instructors may send them too)."""
 INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek",
-                       "script_fire", "script_skip")
+                       "script_fire", "script_skip", "list")
 _READ_ONLY = ("ping", "resync", "view_request")
 
 

@@ -277,8 +277,10 @@ class Room:
                 replies.append((key, message("error", ref=ref, **exc.fields())))
                 continue
             except SimError as exc:
-                replies.append((key, message("error", code="refused", message=str(exc),
-                                             ref=ref)))
+                err = message("error", code="refused", message=str(exc), ref=ref)
+                if getattr(exc, "code", None):  # a cause the client can put in words
+                    err.update(reason=exc.code, detail=exc.detail)
+                replies.append((key, err))
                 continue
             if msg["type"].startswith("_"):
                 continue

@@ -448,6 +448,10 @@ class DrillServer:
             session.resync = True
         elif kind == "create":
             asyncio.get_running_loop().create_task(self._create(session, msg))
+        elif kind == "list":
+            session.push_control(message("drills", ref=ref, drills=[
+                {**self.drill_status(h.room), "links": self.info(h.room)["links"]}
+                for h in self.hosted.values()]))
         elif kind == "view_request":
             asyncio.get_running_loop().create_task(self._view(session, msg))
         else:

@@ -300,7 +300,9 @@ class Drill:
             hazard.kind == "power_cut" and hazard.radius > 0)
         if placed and floor.walkable.distance(shapely.Point(hazard.x, hazard.y)) > hazard.radius:
             raise SimulationError(f"a {hazard.kind} at ({hazard.x:g}, {hazard.y:g}) lies outside "
-                                  f"floor '{floor.id}'")
+                                  f"floor '{floor.id}'", code="outside_floor",
+                                  detail={"kind": hazard.kind, "x": round(hazard.x, 1),
+                                          "y": round(hazard.y, 1), "floor": floor.id})
         if hazard.exit is not None:
             try:
                 self.scene.exit_index(hazard.exit)

@@ -32,7 +32,17 @@ class ScenarioError(SimError):
 
 
 class SimulationError(SimError):
-    """A run cannot proceed for a reason found after the scenario was read."""
+    """A run cannot proceed for a reason found after the scenario was read.
+
+    ``code`` (optional) names the cause for programs (e.g. ``outside_floor``) and
+    ``detail`` its figures, so that a client can say it in its user's language.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 detail: dict[str, object] | None = None):
+        self.code = code
+        self.detail = detail or {}
+        super().__init__(message)
 
 
 class RecordingError(SimError):

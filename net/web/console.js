@@ -323,10 +323,26 @@ export class CreatePanel {
     const names = el('datalist', { id: 'create-names' });
     for (const n of ['office', 'mall', 'school', 'mine', 'two_storey', 'corridor']) names.append(el('option', { value: n }));
     this.links = el('ul', { id: 'create-links', class: 'links' });
+    this.list = el('ul', { id: 'drill-list', class: 'links' });
     return section('panel.create', { id: 'panel-create', open: false },
       el('div', { class: 'row' }, this.input, names,
         el('button', { id: 'create-go', type: 'button', i18n: 'create.go', onclick: () => this._create() })),
-      this.line.el, this.links);
+      this.line.el, this.links,
+      el('div', { class: 'row' }, el('span', { i18n: 'drills.title' }),
+        el('button', { id: 'drills-refresh', type: 'button', i18n: 'drills.refresh', onclick: () => this._list() })),
+      this.list);
+  }
+
+  /** The drills this server hosts, with their status and a link per role. */
+  async _list() {
+    const r = await sendSaying(this.a, this.line, 'list', {}, null, {});
+    if (r.type !== 'drills') return;
+    if (!r.drills.length) { this.list.replaceChildren(el('li', { i18n: 'drills.none' })); return; }
+    this.list.replaceChildren(...r.drills.map((d) => el('li', { class: 'drill-item' },
+      el('b', {}, `${d.drill}`), ` · ${d.scenario} · `,
+      el('span', { i18n: d.replay ? 'drills.replay' : `status.${d.status}` }), ' ',
+      ...['instructor', 'participant', 'observer'].filter((k) => d.links && d.links[k]).flatMap((role) => [
+        el('a', { href: d.links[role], target: '_blank', rel: 'noopener', class: `link-${role}`, i18n: `role.${role}` }), ' ']))));
   }
 
   async _create() {

@@ -518,6 +518,7 @@ function explain(reply, type, fields = {}) {
   if (typeof args.state === 'string') args.state = tr(`script.state.${args.state}`, args.state);
   if (typeof args.status === 'string') args.status = tr(`status.${args.status}`, args.status);
   if (typeof args.index === 'number') args.n = args.index + 1;
+  if (typeof args.kind === 'string') args.kind = tr(`hazard.${args.kind}`, args.kind);
   return { key, args };
 }
 

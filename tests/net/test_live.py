@@ -119,6 +119,7 @@ def test_bad_instructor_commands_are_refused_with_the_reason(tmp_path):
                                              "radius": 2.0})
     assert (far["type"], far["code"]) == ("error", "refused")
     assert "outside floor 'G'" in far["message"] and not room.drill.hazards
+    assert far["reason"] == "outside_floor" and far["detail"]["floor"] == "G"
     door = _reply(room, ins, "inject", event={"kind": "block_exit", "exit": "North"})
     assert (door["code"], "no exit with id 'North'" in door["message"]) == ("refused", True)
 

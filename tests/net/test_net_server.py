@@ -302,3 +302,17 @@ def test_scene_is_served_as_glb_over_http():
             head, _, body_bytes = data.partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 200") and body_bytes[:4] == b"glTF"
     run(body)
+
+
+def test_an_instructor_lists_the_drills_of_the_server_with_their_links():
+    async def body():
+        async with served() as (srv, room), client(srv, room, "instructor") as ins, \
+                client(srv, room, "observer") as o:
+            reply = await ins.request("list")
+            assert reply["type"] == "drills"
+            (d,) = reply["drills"]
+            assert (d["drill"], d["status"], d["replay"]) == (room.id, "ready", False)
+            assert d["links"]["participant"].endswith(f"?token={room.tokens['participant']}")
+            refused = await o.request("list")
+            assert (refused["type"], refused["code"]) == ("error", "forbidden")
+    run(body)

@@ -135,7 +135,8 @@ def test_a_fire_outside_the_building_is_refused_next_to_the_palette(instructor, 
         "() => document.querySelector('#inject-msg').classList.contains('ctl-msg-error')",
         polling=50, timeout=TIMEOUT * 1000)
     msg = _msg(instructor, "#inject-msg")
-    assert CJK.search(msg["text"]) and msg["key"].startswith("err."), msg
+    assert msg["key"] == "err.r.outside_floor", msg
+    assert CJK.search(msg["text"]) and "lies outside" not in msg["text"], msg  # said in Chinese
     assert len(live.room.drill.hazards) == n
     assert state(instructor)["error"] == msg["text"]
 
@@ -231,6 +232,12 @@ def test_the_console_creates_a_new_drill(instructor, live):
     href = instructor.get_attribute("#create-links a.link-observer", "href")
     drill = re.search(r"/drills/([^/]+)/\?token=", href).group(1)
     assert drill in live.server.hosted and drill != live.room.id
+    # The drill list shows both drills with a link per role.
+    instructor.click("#drills-refresh")
+    instructor.wait_for_selector("#drill-list li.drill-item >> nth=1", timeout=TIMEOUT * 1000)
+    hrefs = [a.get_attribute("href") for a in instructor.query_selector_all(
+        "#drill-list a.link-participant")]
+    assert {re.search(r"/drills/([^/]+)/", h).group(1) for h in hrefs} == {live.room.id, drill}
 
 
 def test_ending_asks_first_then_links_the_report(instructor, participant, live, tmp_path):
