@@ -17,11 +17,9 @@ from webutil import (
     HALL,
     TIMEOUT,
     LiveServer,
-    browser,
     canvas_pixels,
     close_page,
     is_drawn,
-    need_browser,
     open_page,
     screenshot,
     state,
@@ -31,13 +29,6 @@ from webutil import (
 
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LATIN = re.compile(r"[A-Za-z]")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    need_browser()
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,7 @@ from webutil import (
     HERE,
     TIMEOUT,
     LiveServer,
-    browser,
     close_page,
-    need_browser,
     open_page,
     screenshot,
     state,
@@ -33,13 +31,6 @@ from webutil import (
 ROOM = HERE / "console_room.toml"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LATIN = re.compile(r"[A-Za-z]")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    need_browser()
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,7 @@ from webutil import (
     HERE,
     TIMEOUT,
     LiveServer,
-    browser,
     close_page,
-    need_browser,
     open_page,
     screenshot,
     state,
@@ -28,13 +26,6 @@ from webutil import (
 
 ROOM = HERE / "plan_room.toml"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    need_browser()
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

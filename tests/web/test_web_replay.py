@@ -18,9 +18,7 @@ from webutil import (
     ROOT,
     TIMEOUT,
     LiveServer,
-    browser,
     close_page,
-    need_browser,
     open_page,
     screenshot,
     state,
@@ -32,13 +30,6 @@ from rec_util import hall_doc, recorded_run  # noqa: E402
 
 from net.replay import ReplayRoom  # noqa: E402
 from sim.recording import Player, Recording  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    need_browser()
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

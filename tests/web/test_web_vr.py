@@ -17,8 +17,6 @@ from webutil import (
     HERE,
     TIMEOUT,
     LiveServer,
-    browser,
-    need_browser,
     screenshot,
     state,
     wait_state,
@@ -105,13 +103,6 @@ FAKE_XR = """(() => {
 S = math.sqrt(0.5)
 WALK = HERE / "walk_room.toml"
 """The walking tests' corridor: 12 m x 4 m, the spawn point 8 m west of the exit."""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    need_browser()
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,7 @@ from webutil import (
     HERE,
     TIMEOUT,
     LiveServer,
-    browser,
     close_page,
-    need_browser,
     open_page,
     screenshot,
     state,
@@ -31,13 +29,6 @@ RADIUS = 0.2
 """An avatar's body radius (sim.steering.PERSON_RADIUS), m."""
 KEYS = {"east": "ArrowRight", "west": "ArrowLeft", "north": "ArrowUp", "south": "ArrowDown"}
 """The keys that walk east, west, north, south in the plan view (x east, y north)."""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    need_browser()
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")
