@@ -33,6 +33,11 @@ __all__ = ["DrillClient"]
 REPLY_TYPES = ("ack", "error", "created", "drills", "frame", "pong")
 
 
+_PUBLIC = ("status", "speed", "exits", "hazards", "evacuated", "total", "floor_counts",
+           "exit_counts")
+"""Drill-wide fields of snapshots and deltas kept in :attr:`DrillClient.public`."""
+
+
 class DrillClient:
     """One connection to a drill server (async context manager)."""
 
@@ -58,7 +63,11 @@ class DrillClient:
         self.tick = 0
         self.t = 0.0
         self.public: dict[str, Any] = {}
-        """status, speed, exits, hazards, evacuated as last received."""
+        """status, speed, exits, hazards, evacuated, total, floor_counts as last received."""
+        self.snapshot: dict[str, Any] = {}
+        """The last snapshot message received."""
+        self.ended: dict[str, Any] | None = None
+        """The ``ended`` message, once the drill has ended."""
         self.avatars: dict[str, Any] = {}
         self.marks: list[dict[str, Any]] = []
         self.reports: list[dict[str, Any]] = []
@@ -100,21 +109,47 @@ class DrillClient:
         await self.ws.send(encode(join))
         try:
             async with asyncio.timeout(self.timeout):
+                welcome = None
                 while True:
                     msg = self._unpack(await self.ws.recv())
-                    if msg.get("type") == "welcome":
+                    kind = msg.get("type")
+                    if kind == "welcome":
+                        welcome = msg
+                        if "snapshot" in msg:  # servers before the welcome went small
+                            self._snapshot(msg["snapshot"])
+                            break
+                    elif kind == "snapshot" and welcome is not None:
+                        self._snapshot(msg)
                         break
-                    if msg.get("type") == "error":
+                    elif kind == "error":
                         raise ClientError(f"join refused: {msg.get('code')}: "
                                           f"{msg.get('message')}")
+                    elif kind == "ended":
+                        self.ended = msg
+                        raise ClientError(f"the drill has ended ({msg.get('reason')}); "
+                                          f"recording: {msg.get('recording') or 'none'}")
         except (ConnectionClosed, TimeoutError) as exc:
             raise ClientError(f"join failed: {exc}") from None
-        self.welcome = msg
-        self.role, self.participant_id = msg["role"], msg["participant_id"]
-        self.resume_token = msg["resume_token"]
-        self._snapshot(msg["snapshot"])
+        self.welcome = welcome
+        self.role, self.participant_id = welcome["role"], welcome["participant_id"]
+        self.resume_token = welcome["resume_token"]
         self._reader = asyncio.get_running_loop().create_task(self._read())
-        return msg
+        return welcome
+
+    async def subscribe(self, floors: list[int] | None = None,
+                        box: tuple[float, float, float, float] | None = None) -> dict[str, Any]:
+        """Receive the agents of ``floors`` (indices; None: all) inside ``box`` (x0, y0, x1,
+        y1 m; None: whole floors) in full, and only counts for the rest; returns the ack.
+        The agents of the new view come in the next snapshot."""
+        fields: dict[str, Any] = {}
+        if floors is not None:
+            fields["floors"] = list(floors)
+        if box is not None:
+            fields["box"] = list(box)
+        reply = await self.request("subscribe", **fields)
+        if reply.get("type") == "error":
+            raise ClientError(f"subscribe refused: {reply.get('code')}: {reply.get('message')}")
+        return reply
 
     async def close(self) -> None:
         """Close the connection."""
@@ -208,6 +243,8 @@ class DrillClient:
                     await self._delta(msg)
                 elif kind == "snapshot":
                     self._snapshot(msg)
+                elif kind == "ended":
+                    self.ended = msg
                 ref = msg.get("ref")
                 if kind in REPLY_TYPES and ref in self._waiting:
                     fut = self._waiting.pop(ref)
@@ -222,9 +259,10 @@ class DrillClient:
 
     def _snapshot(self, snap: dict[str, Any]) -> None:
         self.snapshots += 1
+        self.snapshot = snap
         self.agents.apply_snapshot(snap["agents"])
         self.seq, self.tick, self.t = snap["seq"], snap["tick"], snap["t"]
-        self.public = {k: snap[k] for k in ("status", "speed", "exits", "hazards", "evacuated")}
+        self.public = {k: snap[k] for k in _PUBLIC if k in snap}
         self.avatars = dict(snap.get("avatars", {}))
         self.marks = list(snap.get("marks", []))
         self._resyncing = False
@@ -241,7 +279,7 @@ class DrillClient:
             return
         self.agents.apply_delta(d)
         self.seq, self.tick, self.t = d["seq"], d["tick"], d["t"]
-        for k in ("status", "speed", "exits", "hazards", "evacuated"):
+        for k in _PUBLIC:
             if k in d:
                 self.public[k] = d[k]
         self.avatars.update(d.get("avatars", {}))

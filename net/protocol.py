@@ -21,14 +21,18 @@ __all__ = [
     "CLIENT_TYPES",
     "INSTRUCTOR_COMMANDS",
     "MAX_MESSAGE",
+    "MAX_VIEW_SIZE",
     "ROLES",
     "VERSION",
     "allowed",
+    "article",
     "decode",
     "encode",
     "message",
+    "safe_ref",
     "unpack",
     "valid_event",
+    "validate",
 ]
 
 VERSION = 1
@@ -97,17 +101,39 @@ def valid_event(v: Any) -> bool:
                                               for k, x in v.items()))
 
 
+MAX_VIEW_SIZE = 2048
+"""Largest width or height of a rendered view (``view_request.size``), pixels."""
+
+
 def _size(v: Any) -> bool:
-    return isinstance(v, list | tuple) and len(v) == 2 and all(_int(16, 4096)(c) for c in v)
+    return (isinstance(v, list | tuple) and len(v) == 2
+            and all(_int(16, MAX_VIEW_SIZE)(c) for c in v))
+
+
+_size.hint = (f"[width, height], each 16 to {MAX_VIEW_SIZE} "  # type: ignore[attr-defined]
+              "pixels")
+
+
+def _floors(v: Any) -> bool:
+    return (isinstance(v, list | tuple) and 0 < len(v) <= 1000
+            and all(_int(0, 1000)(f) for f in v))
+
+
+def _box(v: Any) -> bool:
+    return _vec(4)(v) and v[0] < v[2] and v[1] < v[3]
+
+
+_box.hint = "[x0, y0, x1, y1] in m with x0 < x1 and y0 < y1"  # type: ignore[attr-defined]
 
 
 # type -> {field: (check, required)}
 SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
-    "join": {"drill": (_str(64), True), "token": (_str(128), False),
+    "join": {"drill": (_str(64), False), "token": (_str(128), False),
              "resume": (_str(128), False), "name": (_str(100), False),
              "avatar": (_bool, False)},
     "pose": {"position": (_vec(3), True), "heading": (_num(-100, 100), True),
-             "head": (_vec(4, 2.0), False), "floor": (_int(0, 1000), False)},
+             "head": (_vec(4, 2.0), False), "floor": (_int(0, 1000), False),
+             "ack": (_bool, False)},
     "order_evacuation": {"zone": (_str(100), False), "floor": (_str(100), False),
                          "all": (_bool, False)},
     "move": {"dir": (_vec(2, 1.0e3), False), "to": (_vec(2), False),
@@ -128,13 +154,14 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
                      "format": (_one_of("jpeg", "png"), False)},
     "ping": {"t": (_num(-1e18, 1e18), False)},
     "resync": {},
+    "subscribe": {"floors": (_floors, False), "box": (_box, False)},
 }
 CLIENT_TYPES = tuple(SCHEMAS)
 ACTIONS = ("pose", "move", "order_evacuation", "door", "report", "mark")
 """Participant actions (instructors may send them too)."""
 INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek",
                        "script_fire", "script_skip", "list")
-_READ_ONLY = ("ping", "resync", "view_request")
+_READ_ONLY = ("ping", "resync", "view_request", "subscribe")
 
 
 def allowed(role: str, msg_type: str) -> bool:
@@ -146,6 +173,11 @@ def allowed(role: str, msg_type: str) -> bool:
     if role == "participant":
         return msg_type in ACTIONS
     return False
+
+
+def article(word: str) -> str:
+    """``word`` with its indefinite article ("an observer", "a participant")."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def message(msg_type: str, **fields: Any) -> dict[str, Any]:
@@ -168,20 +200,38 @@ def unpack(frame: bytes | str, *, max_size: int = MAX_MESSAGE) -> dict[str, Any]
                             "send binary msgpack")
     if len(frame) > max_size:
         raise ProtocolError("too_large", f"message of {len(frame)} bytes exceeds "
-                            f"{max_size} bytes")
+                            f"{max_size} bytes", ref=_peek_ref(frame))
     try:
         msg = msgpack.unpackb(frame, raw=False, strict_map_key=True)
     except Exception as exc:  # noqa: BLE001 - msgpack raises many kinds; all mean bad input
         raise ProtocolError("bad_frame", f"invalid msgpack ({type(exc).__name__})") from None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         raise ProtocolError("bad_frame", "a message must be a map with a string 'type'")
-    if msg.get("v") != VERSION:
+    if type(msg.get("v")) is not int or msg["v"] != VERSION:  # 1.0 and True are not 1
         raise ProtocolError("version", f"protocol version must be {VERSION}",
-                            ref=_safe_ref(msg))
+                            ref=safe_ref(msg))
     return msg
 
 
-def _safe_ref(msg: dict[str, Any]) -> object:
+def _peek_ref(frame: bytes, max_keys: int = 64) -> object:
+    """The ``ref`` of a msgpack map frame too large to be decoded (values other than the
+    ref are skipped, not built), or None."""
+    try:
+        unpacker = msgpack.Unpacker(raw=False, max_buffer_size=len(frame) + 1)
+        unpacker.feed(frame)
+        for _ in range(min(unpacker.read_map_header(), max_keys)):
+            key = unpacker.unpack()
+            if key == "ref":
+                ref = unpacker.unpack()
+                return ref if _ref(ref) else None
+            unpacker.skip()
+    except Exception:  # noqa: BLE001 - not a map, or broken: there is no ref to give
+        pass
+    return None
+
+
+def safe_ref(msg: dict[str, Any]) -> object:
+    """The message's ``ref`` if it is a valid one, else None."""
     ref = msg.get("ref")
     return ref if _ref(ref) else None
 
@@ -192,8 +242,15 @@ def decode(frame: bytes | str, *, max_size: int = MAX_MESSAGE) -> dict[str, Any]
     Raises ProtocolError with code ``too_large``, ``bad_frame``, ``version``,
     ``unknown_type`` or ``bad_field``.
     """
-    msg = unpack(frame, max_size=max_size)
-    ref = _safe_ref(msg)
+    return validate(unpack(frame, max_size=max_size))
+
+
+def validate(msg: dict[str, Any]) -> dict[str, Any]:
+    """Check an unpacked message's type and fields against its schema; returns it.
+
+    Raises ProtocolError ``unknown_type`` or ``bad_field``.
+    """
+    ref = safe_ref(msg)
     schema = SCHEMAS.get(msg["type"])
     if schema is None:
         raise ProtocolError("unknown_type", f"unknown message type {msg['type'][:40]!r}",

@@ -18,8 +18,9 @@ import numpy as np
 
 from net.errors import ProtocolError
 from net.protocol import encode
-from net.room import PUBLIC_EVENTS, Room, TickResult
+from net.room import PUBLIC_EVENTS, Room, TickResult, audience_of
 from net.script import DrillScript
+from net.state import ALL, View
 from sim.recording import Player, Recording
 
 __all__ = ["ReplayRoom"]
@@ -28,8 +29,8 @@ _REFUSED = ("door", "inject", "order_evacuation", "move", "script_fire", "script
 
 
 class _Crowd:
-    def __init__(self, ids: np.ndarray, state: np.ndarray):
-        self.id, self.state = ids, state
+    def __init__(self, ids: np.ndarray, state: np.ndarray, floor: np.ndarray):
+        self.id, self.state, self.floor = ids, state, floor
 
 
 class _Hazard:
@@ -43,8 +44,10 @@ class _Hazard:
 class _PlayedDrill:
     """What the room and the state encoder read from a drill, taken from a :class:`Player`."""
 
-    def __init__(self, player: Player, total: int, dt: float):
+    def __init__(self, player: Player, total: int, dt: float, elevations: list[float]):
         self.player, self.total, self.dt = player, total, dt
+        self._elev = np.sort(np.asarray(elevations, float))
+        self._floor_order = np.argsort(np.asarray(elevations, float))
         # Departures are in the frames (all_records() holds everything but frames).
         gone = [r for r in player.rec.records() if r["k"] in ("key", "f") and "gone" in r]
         self._gone = np.concatenate([np.frombuffer(r["gone"], "<u4") for r in gone]
@@ -90,7 +93,10 @@ class _PlayedDrill:
 
     @property
     def crowd(self) -> _Crowd:
-        return _Crowd(self._f.ids, self._f.state)
+        # A recorded frame has heights, not floors: each agent is on the floor below it.
+        z = self._f.xyz[:, 2] if len(self._f.ids) else np.zeros(0)
+        level = np.clip(np.searchsorted(self._elev, z + 0.05, side="right") - 1, 0, None)
+        return _Crowd(self._f.ids, self._f.state, self._floor_order[level])
 
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         return np.arange(len(self._f.ids)), self._f.xyz
@@ -114,7 +120,8 @@ class ReplayRoom(Room):
         self.name = f"replay of {self.scenario.name}"
         self.script = DrillScript()
         self.player = Player(rec)
-        played = _PlayedDrill(self.player, rec.total, rec.dt)
+        played = _PlayedDrill(self.player, rec.total, rec.dt,
+                              [f.elevation for f in self.scenario.scene.floors])
         self.drill = played  # type: ignore[assignment]
         self._clock = 0.0
         """Playback time, s: advances by speed x tick period; frames up to it are shown."""
@@ -137,8 +144,8 @@ class ReplayRoom(Room):
         self.journal = [e for e in self.recording.journal() if e.get("t", 0.0) <= t + 1e-9]
         self.reports = [e for e in self.journal if e.get("type") == "report"]
 
-    def _public_state(self) -> dict[str, Any]:
-        out = super()._public_state()
+    def _public_state(self, sample: Any = None) -> dict[str, Any]:
+        out = super()._public_state(sample)
         out["replay"] = True
         return out
 
@@ -158,20 +165,24 @@ class ReplayRoom(Room):
         msg["replay"] = {"start": t0, "end": t1, "file": self.recording.path.name}
         return msg
 
-    def _tick(self, period: float, snapshot: bool) -> TickResult:
+    def _tick(self, period: float, snapshot: bool, views: tuple[View, ...] = (ALL,),
+              snapshot_views: set[View] | None = None) -> TickResult:
         with self._lock:
             seek = any(m.get("type") == "seek" for _, _, m in self._pending)
         self._seeked, self._snap_planned = False, seek
         self._played_log, self._played_reports = [], []
-        res = super()._tick(period, snapshot or seek)
+        res = super()._tick(period, snapshot or seek, views, None if seek else snapshot_views)
         res.resync_all = self._seeked
         if self._played_log:
             # The recorded journal goes to instructors and observers as a live one does.
-            priv = msgpack.unpackb(res.frames["privileged"], raw=False, strict_map_key=False)
-            priv["log"] = [*priv.get("log", []), *self._played_log]
-            if self._played_reports:
-                priv["reports"] = [*priv.get("reports", []), *self._played_reports]
-            res.frames["privileged"] = encode(priv)
+            for key, frame in res.frames.items():
+                if audience_of(key) != "privileged":
+                    continue
+                priv = msgpack.unpackb(frame, raw=False, strict_map_key=False)
+                priv["log"] = [*priv.get("log", []), *self._played_log]
+                if self._played_reports:
+                    priv["reports"] = [*priv.get("reports", []), *self._played_reports]
+                res.frames[key] = encode(priv)
         return res
 
     def _advance(self, period: float, events: list[dict[str, Any]]) -> None:
@@ -199,7 +210,7 @@ class ReplayRoom(Room):
                 return
             self.player.seek(float(msg["t"]))
             self._seek_journal()
-            self.encoder.reset(self.drill)
+            self.reset_views()
             self._seeked = True
             if self.status == "finished" and not self.player.finished:
                 self.status = "paused"

@@ -23,7 +23,7 @@ from net.errors import ProtocolError
 from net.live import LiveTrack, exit_counts
 from net.protocol import ROLES, encode, message
 from net.script import DrillScript
-from net.state import AgentEncoder
+from net.state import ALL, AgentEncoder, CrowdSample, View
 from sim.agents.crowd import State
 from sim.drill import Drill
 from sim.errors import ScenarioError, SimError
@@ -34,7 +34,8 @@ from sim.steering import MAX_SPEED, walkable
 if TYPE_CHECKING:
     from sim.drill import Drill as _Drill
 
-__all__ = ["RESUME_WINDOW", "Room", "Seat", "TickResult", "scene_info"]
+__all__ = ["RESUME_WINDOW", "Room", "Seat", "TickResult", "audience", "audience_of", "scene_info",
+           "stream"]
 
 RESUME_WINDOW = 60.0
 """How long a seat is kept for its holder to come back with the resume token, s."""
@@ -75,10 +76,11 @@ class TickResult:
     seq: int
     ts: float
     """Wall-clock time (time.time()) at which the tick began, s."""
-    frames: dict[str, bytes]
-    """Encoded delta per audience: "participant" and "privileged" (instructor, observer)."""
-    snapshots: dict[str, dict[str, Any]] | None = None
-    """Snapshot message per audience, when one was asked for this tick."""
+    frames: dict[Any, bytes]
+    """Encoded delta per audience, "participant" or "privileged" (instructor, observer), for
+    the view of everything, and per (audience, :class:`~net.state.View`) for the others."""
+    snapshots: dict[Any, dict[str, Any]] | None = None
+    """Snapshot message per audience (and view, keyed as ``frames``), when asked for."""
     replies: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     """(sender key, ack or error message) for the commands applied this tick."""
     moved: int = 0
@@ -92,6 +94,16 @@ class TickResult:
 def audience(role: str) -> str:
     """Which stream a role receives: "participant" or "privileged"."""
     return "participant" if role == "participant" else "privileged"
+
+
+def stream(role: str, view: View = ALL) -> Any:
+    """The key of a client's frames in :attr:`TickResult.frames` (and ``snapshots``)."""
+    return audience(role) if view == ALL else (audience(role), view)
+
+
+def audience_of(key: Any) -> str:
+    """The audience of a :func:`stream` key."""
+    return key if isinstance(key, str) else key[0]
 
 
 def scene_info(scene: Scene, scenario: Scenario) -> dict[str, Any]:
@@ -150,14 +162,17 @@ class Room:
         """ready (before start), running, paused, finished (sim done), ended."""
         self.speed = 1.0
         self.scene = scene_info(self.scenario.scene, self.scenario)
-        self.encoder = AgentEncoder()
-        self.encoder.reset(self.drill)
+        self.encoders: dict[View, AgentEncoder] = {}
+        """One state encoder per view in use (every agent, or the floors clients chose)."""
+        self.reset_views()
         self.seq = 0
         self._budget = 0.0
         self._lock = threading.Lock()
         self.state_lock = threading.Lock()
         """Held while a tick changes the drill; readers (views) take it for a consistent state."""
         self._pending: list[tuple[Any, Seat, dict[str, Any]]] = []
+        self._poses: dict[int, tuple[Any, Seat, dict[str, Any]]] = {}
+        """The latest ``pose`` of each seat since the last tick (poses are coalesced)."""
         self.live = LiveTrack(self)
         """The timeline's progress, the evacuation curve and the plan (net/live.py)."""
         self._last_plan: list[dict[str, Any]] = []
@@ -182,6 +197,35 @@ class Room:
                                                          "alarm": self.script.alarm,
                                                          "blind": self.script.blind})
         self.recorder.frame(self.drill)
+
+    @property
+    def encoder(self) -> AgentEncoder:
+        """The encoder of the view of everything."""
+        enc = self.encoders.get(ALL)
+        if enc is None:
+            enc = self.encoders[ALL] = AgentEncoder()
+            enc.reset(self.drill)
+        return enc
+
+    def reset_views(self) -> None:
+        """Start every view's state stream afresh from the drill (snapshots follow)."""
+        sample = CrowdSample.of(self.drill)
+        for view in list(self.encoders) or [ALL]:
+            enc = self.encoders[view] = AgentEncoder(view)
+            enc.reset(sample)
+
+    def end(self) -> None:
+        """End the drill now (idle, or the server stops): status ``ended``, the recording
+        closed. Call between ticks (it takes the state lock)."""
+        with self.state_lock:
+            if self.status != "ended":
+                self.status = "ended"
+                if self.recorder is not None and not self.recorder.closed:
+                    try:
+                        self.recorder.frame(self.drill, [], [])
+                    except OSError:
+                        pass
+            self.close_recording()
 
     def close_recording(self) -> None:
         """Finish the recording (index and trailer); later ticks are not recorded."""
@@ -208,7 +252,11 @@ class Room:
             seat = self._by_resume.get(resume)
             if seat is None or (not seat.connected
                                 and time.monotonic() - seat.left_at > RESUME_WINDOW):
-                raise ProtocolError("auth", "unknown or expired resume token")
+                raise ProtocolError("auth", "unknown, used or expired resume token")
+            # Each token serves once: the welcome carries the next one.
+            del self._by_resume[resume]
+            seat.resume = secrets.token_urlsafe(16)
+            self._by_resume[seat.resume] = seat
             seat.connected = True
             return seat
         role = next((r for r, t in self.tokens.items()
@@ -245,21 +293,39 @@ class Room:
         with self._lock:
             self._pending.append((key, seat, msg))
 
+    def submit_pose(self, key: Any, seat: Seat, msg: dict[str, Any]) -> dict[str, Any] | None:
+        """Keep a ``pose`` as the seat's latest (thread-safe): only the latest of a tick is
+        applied. Returns the ack of the pose it supersedes, if that one asked for one."""
+        with self._lock:
+            old = self._poses.get(seat.pid)
+            self._poses[seat.pid] = (key, seat, msg)
+        if old is not None and old[2].get("ack"):
+            return message("ack", ref=old[2].get("ref"), of="pose", tick=self.drill.tick,
+                           superseded=True)
+        return None
+
     # ------------------------------------------------------------------ tick (worker thread)
 
-    def tick(self, period: float, *, snapshot: bool = False) -> TickResult:
+    def tick(self, period: float, *, snapshot: bool = False,
+             views: Any = (ALL,), snapshot_views: Any = None) -> TickResult:
         """Apply queued commands, advance the simulation by ``period`` x speed, encode.
 
-        ``period`` is the server tick period, s. Runs in a worker thread.
+        ``period`` is the server tick period, s; ``views`` are the views clients receive
+        (frames are coded for each); ``snapshot`` asks for snapshots of ``snapshot_views``
+        (None: of every view). Runs in the room's tick thread.
         """
         with self.state_lock:
-            return self._tick(period, snapshot)
+            return self._tick(period, snapshot, tuple(dict.fromkeys(views)),
+                              None if snapshot_views is None else set(snapshot_views))
 
-    def _tick(self, period: float, snapshot: bool) -> TickResult:
+    def _tick(self, period: float, snapshot: bool, views: tuple[View, ...] = (ALL,),
+              snapshot_views: set[View] | None = None) -> TickResult:
         ts = time.time()
         t0 = time.perf_counter()
         with self._lock:
             pending, self._pending = self._pending, []
+            pending.extend(self._poses.values())
+            self._poses = {}
         events: list[dict[str, Any]] = []
         log: list[dict[str, Any]] = []
         marks: list[dict[str, Any]] = []
@@ -290,8 +356,9 @@ class Room:
                          **{k: v for k, v in msg.items() if k not in ("v", "ref")}}
                 log.append(entry)
                 self.journal.append(entry)
-            replies.append((key, message("ack", ref=ref, of=msg["type"], tick=tick_at,
-                                         **(extra or {}))))
+            if msg["type"] != "pose" or msg.get("ack"):  # poses: acked when asked
+                replies.append((key, message("ack", ref=ref, of=msg["type"], tick=tick_at,
+                                             **(extra or {}))))
         if self.status == "running":
             self._advance(period, events)
         if self._bodies:
@@ -305,11 +372,24 @@ class Room:
                 logging.getLogger(__name__).error("recording %s stopped: %s",
                                                   self.recorder.path, exc)
                 self.recorder = None
-        agents, moved = self.encoder.delta(self.drill)
+        sample = CrowdSample.of(self.drill)
+        agents: dict[View, dict[str, Any]] = {}
+        moved = 0
+        fresh = set()
+        for view in views:
+            enc = self.encoders.get(view)
+            if enc is None:  # a view nobody had: its clients start from a snapshot
+                enc = self.encoders[view] = AgentEncoder(view)
+                enc.reset(sample)
+                fresh.add(view)
+            agents[view], n = enc.delta(sample)
+            moved = max(moved, n)
+        for view in [v for v in self.encoders if v not in agents]:
+            del self.encoders[view]  # nobody receives it any more
         self.seq += 1
         base = message("delta", seq=self.seq, tick=self.drill.tick,
-                       t=round(self.drill.time, 3), ts=ts, **agents)
-        now = self._public_state()
+                       t=round(self.drill.time, 3), ts=ts)
+        now = self._public_state(sample)
         for k, v in now.items():
             if v != self._last.get(k):
                 base[k] = v
@@ -339,8 +419,14 @@ class Room:
             priv["log"] = log
         if reports:
             priv["reports"] = reports
-        frames = {"participant": encode(base), "privileged": encode(priv)}
-        snaps = self.snapshots(ts) if snapshot else None
+        frames = {stream(role, view): encode({**head, **agents[view]})
+                  for view in views
+                  for role, head in (("participant", base), ("observer", priv))}
+        if snapshot or fresh:
+            want = set(views) if snapshot_views is None else snapshot_views | fresh
+            snaps = self.snapshots(ts, [v for v in views if v in want], sample)
+        else:
+            snaps = None
         return TickResult(seq=self.seq, ts=ts, frames=frames, snapshots=snaps, replies=replies,
                           moved=moved, step_s=time.perf_counter() - t0)
 
@@ -374,18 +460,24 @@ class Room:
                 self._pending[:0] = later
         return now
 
-    def snapshots(self, ts: float) -> dict[str, dict[str, Any]]:
-        """Full state as of the last tick, per audience (call from the worker thread)."""
+    def snapshots(self, ts: float, views: Any = (ALL,),
+                  sample: CrowdSample | None = None) -> dict[Any, dict[str, Any]]:
+        """Full state as of the last tick, per audience and view (keyed as
+        :attr:`TickResult.frames`; call from the tick thread)."""
         base = message("snapshot", seq=self.seq, tick=self.drill.tick,
                        t=round(self.drill.time, 3), ts=ts,
-                       agents=self.encoder.snapshot(),
                        avatars={str(p): a for p, a in self.avatars.items()},
-                       marks=list(self.marks[-500:]), **self._public_state())
+                       marks=list(self.marks[-500:]), **self._public_state(sample))
         if not self.script.blind:
             base["script"] = self.live.script()
         priv = dict(base, reports=list(self.reports[-200:]), log=list(self.journal[-200:]),
                     script=self.live.script(), curve=self._curve(), plan=self._last_plan)
-        return {"participant": base, "privileged": priv}
+        out: dict[Any, dict[str, Any]] = {}
+        for view in views:
+            agents = (self.encoders[view] if view in self.encoders else self.encoder).snapshot()
+            out[stream("participant", view)] = dict(base, agents=agents)
+            out[stream("observer", view)] = dict(priv, agents=agents)
+        return out
 
     def _plan_now(self, *, force: bool = False) -> list[dict[str, Any]]:
         """The plan's steps with their state now (re-evaluated once a simulated second)."""
@@ -395,11 +487,12 @@ class Room:
         """[t s, evacuated] at every simulated second so far."""
         return [list(p) for p in self.live.curve]
 
-    def welcome(self, seat: Seat, snapshot: dict[str, Any], glb_url: str) -> dict[str, Any]:
-        """The ``welcome`` message for a seat, around a snapshot of its audience."""
+    def welcome(self, seat: Seat, glb_url: str) -> dict[str, Any]:
+        """The ``welcome`` message for a seat: the scene and who it is; the state follows
+        as a ``snapshot`` message."""
         msg = message("welcome", drill=self.id, role=seat.role, participant_id=seat.pid,
                       resume_token=seat.resume, name=seat.name, scene=self.scene, glb=glb_url,
-                      dt=self.drill.dt, blind=self.script.blind, snapshot=snapshot,
+                      dt=self.drill.dt, blind=self.script.blind, status=self.status,
                       agent=seat.agent, max_speed=MAX_SPEED)
         if seat.role != "participant" or not self.script.blind:
             msg["script"] = self.live.script()
@@ -407,8 +500,10 @@ class Room:
 
     # ------------------------------------------------------------------ internals
 
-    def _public_state(self) -> dict[str, Any]:
+    def _public_state(self, sample: CrowdSample | None = None) -> dict[str, Any]:
+        sample = sample or CrowdSample.of(self.drill)
         return {"status": self.status, "speed": self.speed, "total": self.drill.total,
+                "floor_counts": sample.floor_counts(len(self.scenario.scene.floors)),
                 "exit_counts": exit_counts(self.drill.exit_used, len(self.drill.exit_open)),
                 "exits": [bool(x) for x in self.drill.exit_open],
                 "hazards": [h.to_dict() for h in self.drill.hazards],
@@ -458,6 +553,12 @@ class Room:
             return None
         if kind == "move":
             return self._move(seat, msg)
+        if kind == "pose" and self.status == "ended":
+            raise ProtocolError("state", "the drill has ended; 'pose' is refused")
+        floors = len(self.scenario.scene.floors)
+        if kind == "pose" and msg.get("floor", 0) >= floors:
+            raise ProtocolError("bad_field", f"pose: floor {msg['floor']} does not exist (this "
+                                f"drill has floors 0 to {floors - 1})")
         if kind == "pose" and seat.agent is not None:
             self._pose_of_body(seat, msg, changed_avatars)
             return None

@@ -1,10 +1,16 @@
 """The authoritative drill server: a thin websockets pump around :class:`net.room.Room`.
 
 Each connection is a :class:`Session` with a bounded outbox drained by its own writer
-task; each hosted drill has a tick task that runs :meth:`Room.tick` in a worker thread
-at a fixed rate and fans the encoded frames out. Nothing a client sends can stall the
-tick or reach another client: refused messages become ``error`` messages, repeated abuse
-closes that connection (code 1008).
+task. Each hosted drill ticks in a thread of its own at a fixed rate (nothing a client
+asks for queues behind it) and the frames are fanned out on the event loop; rendered
+views run in a small bounded pool, one per client at a time. Nothing a client sends can
+stall the tick or reach another client: refused messages become ``error`` messages,
+repeated abuse closes that connection (code 1008). Poses are state, not requests: the
+latest of each seat per tick is applied, and they never count as abuse.
+
+A drill ends when the instructor ends it or nobody has been connected for
+``idle_timeout``: its tick stops, its recording is closed, its clients get ``ended`` and
+its slot is free; what is left is a small record (the report, where the recording is).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import ipaddress
 import logging
 import re
@@ -20,7 +27,8 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -30,9 +38,21 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from net.errors import NetError, ProtocolError
-from net.protocol import MAX_MESSAGE, allowed, decode, encode, message
-from net.room import Room, Seat, TickResult, audience
+from net.ops import Metrics, OpsLog
+from net.protocol import (
+    MAX_MESSAGE,
+    SCHEMAS,
+    allowed,
+    article,
+    encode,
+    message,
+    safe_ref,
+    unpack,
+    validate,
+)
+from net.room import Room, Seat, TickResult, stream
 from net.script import load_drill
+from net.state import ALL, View
 from net.web_files import (
     WebFiles,
     bytes_response,
@@ -46,6 +66,12 @@ from sim.scenario import builtin_names
 __all__ = ["DrillServer", "ServerConfig", "Session", "parse_public_url", "report_dir"]
 
 log = logging.getLogger(__name__)
+
+MAX_VIEWS = 16
+"""Different views (``subscribe``) one drill codes its state for, at most."""
+_CONTROL, _STATE, _CLOSE = 0, 1, 2
+"""Kinds of outbox entries: a control message, a state frame (may be dropped for a
+snapshot), the close of the connection once everything before it is sent."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +94,10 @@ class ServerConfig:
     rate: float = 100.0
     """Messages per second a client may send (token bucket) ..."""
     burst: float = 200.0
-    """... with bursts of this many."""
+    """... with bursts of this many (poses within ``pose_rate`` are not counted)."""
+    pose_rate: float = 300.0
+    """Poses per second that never count toward ``rate`` (a headset poses at its display
+    rate, up to 240 Hz); only the latest pose of a tick is applied."""
     abuse_burst: float = 50.0
     """Refused messages tolerated in a burst before the connection is closed ..."""
     abuse_rate: float = 2.0
@@ -78,7 +107,15 @@ class ServerConfig:
     blind: bool | None = None
     """Override the scenario's blind mode for drills created by this server."""
     max_drills: int = 32
-    """Drills one server hosts at most (``create`` beyond it is refused)."""
+    """Live drills (replays included) one server hosts at most; ended ones do not count."""
+    idle_timeout: float = 1800.0
+    """A drill with no client connected for this long, s, ends itself."""
+    keep_ended: int = 200
+    """Ended drills remembered (their info, report and ``ended`` answer); older are forgotten."""
+    render_workers: int = 2
+    """Rendered views (``view_request``) made at the same time, server-wide ..."""
+    render_queue: int = 2
+    """... and waiting for a worker; beyond that a request gets ``error {code: busy}``."""
     write_limit: int = 64 * 1024
     """Bytes buffered per connection before a send waits (websockets ``write_limit``)."""
     record_dir: str | None = None
@@ -97,6 +134,8 @@ class ServerConfig:
     (join links, ``url``, ``glb``), e.g. behind a proxy (None: ``host`` and ``port``)."""
     report: bool = True
     """Write the evaluation report of a recorded drill once it ends (``/drills/ID/report/``)."""
+    log_json: bool = False
+    """Operations log (logger ``net.ops``) as JSON lines instead of ``key=value`` text."""
 
 
 class _Bucket:
@@ -117,62 +156,88 @@ class _Bucket:
 
 
 class Session:
-    """One client connection: its seat, limits and bounded outbox."""
+    """One client connection: its seat, view, limits and bounded outbox."""
 
-    def __init__(self, ws: ServerConnection, config: ServerConfig):
+    def __init__(self, ws: ServerConnection, config: ServerConfig,
+                 metrics: Metrics | None = None):
         self.ws = ws
         self.config = config
+        self.metrics = metrics or Metrics()
         self.room: Room | None = None
         self.seat: Seat | None = None
+        self.view: View = ALL
+        """The part of the crowd this client receives in full (``subscribe``)."""
         self.pending_welcome = False
         self.resync = False
         """The client missed a state frame: it gets a snapshot at the next tick."""
         self.dropped = 0
         """State frames dropped because the client was too slow."""
+        self.rendering = False
+        """A view of this client is being rendered (one at a time)."""
         self.closing = False
-        self._outbox: deque[tuple[bool, bytes]] = deque()
+        self._outbox: deque[tuple[int, Any]] = deque()
         self._states = 0
         self._wake = asyncio.Event()
         self._rate = _Bucket(config.rate, config.burst)
+        self._poses = _Bucket(config.pose_rate, config.pose_rate)
         self._abuse = _Bucket(config.abuse_rate, config.abuse_burst)
+
+    @property
+    def peer(self) -> str:
+        """The client's address, for the operations log."""
+        addr = self.ws.remote_address
+        return f"{addr[0]}:{addr[1]}" if isinstance(addr, tuple) else str(addr)
 
     def push_control(self, msg: dict[str, Any]) -> None:
         """Queue a control message (never dropped; too many queued closes the connection)."""
         self.push_frame(encode(msg))
 
     def push_frame(self, frame: bytes) -> None:
+        if self.closing:
+            return
         if len(self._outbox) - self._states >= self.config.max_control_queue:
             self.close(1008, "client does not read its messages")
             return
-        self._outbox.append((False, frame))
+        self._outbox.append((_CONTROL, frame))
         self._wake.set()
 
     def push_state(self, frame: bytes) -> None:
         """Queue a state frame; a full queue drops every queued state frame and resyncs."""
+        if self.closing:
+            return
         if self._states >= self.config.max_state_queue:
-            self._outbox = deque(item for item in self._outbox if not item[0])
+            self._outbox = deque(item for item in self._outbox if item[0] != _STATE)
             self.dropped += self._states + 1
             self._states = 0
             self.resync = True
             return
-        self._outbox.append((True, frame))
+        self._outbox.append((_STATE, frame))
         self._states += 1
         self._wake.set()
 
     def refuse(self, exc: ProtocolError) -> None:
         """Answer a refused message; repeated abuse closes the connection."""
-        self.push_control(message("error", code=exc.code, message=str(exc), ref=exc.ref))
+        self.metrics.refusals[exc.code] += 1
+        self.push_control(message("error", ref=exc.ref, **exc.fields()))
         if not self._abuse.take():
             self.close(1008, "too many refused messages")
 
-    def allow(self) -> bool:
-        """Whether the client is within its message rate."""
-        return self._rate.take()
+    def allow(self, kind: str) -> bool:
+        """Whether the client is within its message rate (poses have their own allowance)."""
+        return (kind == "pose" and self._poses.take()) or self._rate.take()
 
     def close(self, code: int, reason: str) -> None:
+        """Close the connection now (what is queued is dropped)."""
         if not self.closing:
             self.closing = True
             asyncio.get_running_loop().create_task(self.ws.close(code, reason))
+
+    def finish(self, code: int, reason: str) -> None:
+        """Close the connection once what is queued has been sent."""
+        if not self.closing:
+            self._outbox.append((_CLOSE, (code, reason)))
+            self._wake.set()
+            self.closing = True
 
     async def write_loop(self) -> None:
         """Send queued frames in order until the connection closes."""
@@ -181,24 +246,71 @@ class Session:
                 while not self._outbox:
                     self._wake.clear()
                     await self._wake.wait()
-                is_state, frame = self._outbox.popleft()
-                if is_state:
+                kind, frame = self._outbox.popleft()
+                if kind == _CLOSE:
+                    await self.ws.close(*frame)
+                    return
+                if kind == _STATE:
                     self._states -= 1
                 await self.ws.send(frame)
+                self.metrics.bytes_out += len(frame)
+
+
+@dataclass
+class _Report:
+    """The evaluation report of a drill: being written, written (files), or failed."""
+
+    files: WebFiles | None = None
+    """report.html, report.json and its PNGs, in memory, once written."""
+    task: asyncio.Task[None] | None = None
+    failed: bool = False
 
 
 class _Hosted:
-    """A room with its sessions and tick task."""
+    """A live room with its sessions, tick thread and task."""
 
     def __init__(self, room: Room):
         self.room = room
         self.sessions: set[Session] = set()
         self.task: asyncio.Task[None] | None = None
+        self.ticker = ThreadPoolExecutor(1, thread_name_prefix=f"tick-{room.id}")
+        """The drill's own tick thread: nothing else runs in it."""
         self.stats: deque[TickResult] = deque(maxlen=100)
-        self.report: WebFiles | None = None
-        """The evaluation report once written: report.html, report.json, PNGs (in memory)."""
-        self.report_task: asyncio.Task[None] | None = None
-        self.report_failed = False
+        self.report = _Report()
+        self.idle_since: float | None = time.monotonic()
+        """When the last client left (monotonic s), or None while one is connected."""
+        self.stop: str | None = None
+        """Why the drill is to end (idle, server) when not by its own ``end``."""
+        self.want_snapshot = False
+        """A client subscribed to another view: it gets a snapshot next tick."""
+
+
+@dataclass
+class _Ended:
+    """What is kept of an ended drill: enough to answer its clients, info and report."""
+
+    drill: str
+    scenario: str
+    reason: str
+    """instructor, idle or server."""
+    t: float
+    """Simulated time at the end, s."""
+    agents: int
+    replay: bool
+    recording: str | None
+    tokens: dict[str, str]
+    resumes: set[str]
+    report: _Report
+    ended_at: float = field(default_factory=time.time)
+
+    def ended_message(self, http_url: str, *, report_on: bool, ref: Any = None,
+                      ) -> dict[str, Any]:
+        """The ``ended`` message for a client of this drill."""
+        recorded = self.recording is not None and not self.replay
+        return message("ended", ref=ref, drill=self.drill, scenario=self.scenario,
+                       reason=self.reason, t=round(self.t, 3), recording=self.recording,
+                       report=(f"{http_url}/drills/{self.drill}/report/"
+                               if recorded and report_on and not self.report.failed else None))
 
 
 class DrillServer:
@@ -207,6 +319,8 @@ class DrillServer:
     def __init__(self, config: ServerConfig | None = None):
         self.config = config or ServerConfig()
         self.hosted: dict[str, _Hosted] = {}
+        self.ended: dict[str, _Ended] = {}
+        """Drills that have ended (newest last), by id."""
         self.catalogue: dict[str, str] = {n: n for n in builtin_names()}
         """Scenario names an instructor may ``create`` a drill from -> name or path."""
         self._server: Server | None = None
@@ -218,6 +332,13 @@ class DrillServer:
                             else parse_public_url(self.config.public_url))
         """``config.public_url`` normalised (no trailing slash), or None."""
         self._prefix = urlsplit(self.public_base).path if self.public_base else ""
+        self.metrics = Metrics()
+        self.ops = OpsLog(json_lines=self.config.log_json)
+        """The operations log: one line per join, leave, command, refusal, drill."""
+        self._renders = ThreadPoolExecutor(max(1, self.config.render_workers),
+                                           thread_name_prefix="render")
+        self._rendering = 0
+        """Views being rendered or waiting for a render worker."""
 
     @property
     def secure(self) -> bool:
@@ -263,15 +384,20 @@ class DrillServer:
         self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else 0
 
     async def close(self) -> None:
-        """Stop every drill and close every connection."""
-        for h in self.hosted.values():
+        """End every drill and close every connection."""
+        for h in list(self.hosted.values()):
+            h.stop = h.stop or "server"
             if h.task:
                 h.task.cancel()
-            if h.report_task:  # the worker thread finishes the files; nobody serves them
-                h.report_task.cancel()
-        for h in self.hosted.values():
-            with h.room.state_lock:  # not while a tick runs in its worker thread
-                h.room.close_recording()
+        for h in list(self.hosted.values()):
+            if h.report.task:  # the worker thread finishes the files; nobody serves them
+                h.report.task.cancel()
+            await asyncio.to_thread(h.room.end)  # waits for a tick running in its thread
+            h.ticker.shutdown(wait=False)
+        for e in self.ended.values():
+            if e.report.task:
+                e.report.task.cancel()
+        self._renders.shutdown(wait=False, cancel_futures=True)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -294,6 +420,10 @@ class DrillServer:
         hosted = _Hosted(room)
         self.hosted[room.id] = hosted
         hosted.task = asyncio.get_running_loop().create_task(self._run(hosted))
+        self.metrics.drills_created += 1
+        self.ops("drill_started", drill=room.id, scenario=room.scenario.name,
+                 agents=int(room.drill.total), replay=hasattr(room, "recording"),
+                 recording=str(room.recorder.path) if room.recorder is not None else None)
         return room
 
     def info(self, room: Room) -> dict[str, Any]:
@@ -313,49 +443,96 @@ class DrillServer:
         room = hosted.room
         next_at = loop.time()
         last_expire = next_at
-        want_snapshot = False
-        while True:
-            next_at += period
-            res = await asyncio.to_thread(room.tick, period, snapshot=want_snapshot)
-            hosted.stats.append(res)
-            self._fan_out(hosted, res)
-            self._watch_end(hosted)
-            want_snapshot = any(s.pending_welcome or s.resync for s in hosted.sessions)
-            now = loop.time()
-            if now - last_expire > 1.0:
-                room.expire_seats()
-                last_expire = now
-            delay = next_at - now
-            if delay < 0:
-                next_at = now  # late: do not try to catch up with a burst of ticks
-            await asyncio.sleep(max(delay, 0.0))
+        snapshot = False
+        try:
+            while hosted.stop is None and room.status != "ended":
+                next_at += period
+                views = {s.view for s in hosted.sessions} or {ALL}
+                wants = {s.view for s in hosted.sessions if s.pending_welcome or s.resync}
+                res = await loop.run_in_executor(hosted.ticker, functools.partial(
+                    room.tick, period, snapshot=snapshot, views=views, snapshot_views=wants))
+                hosted.stats.append(res)
+                self.metrics.tick(res.step_s)
+                self._fan_out(hosted, res)
+                self._watch_end(hosted)
+                snapshot = hosted.want_snapshot or any(
+                    s.pending_welcome or s.resync for s in hosted.sessions)
+                hosted.want_snapshot = False
+                now = loop.time()
+                if now - last_expire > 1.0:
+                    room.expire_seats()
+                    last_expire = now
+                    if (hosted.idle_since is not None
+                            and time.monotonic() - hosted.idle_since >= self.config.idle_timeout):
+                        hosted.stop = "idle"
+                delay = next_at - now
+                if delay < 0:
+                    next_at = now  # late: do not try to catch up with a burst of ticks
+                await asyncio.sleep(max(delay, 0.0))
+        except asyncio.CancelledError:
+            if hosted.stop != "server":
+                raise
+            return
+        await self._retire(hosted, hosted.stop or "instructor")
+
+    async def _retire(self, hosted: _Hosted, reason: str) -> None:
+        """The drill has ended: close its recording, tell its clients, free its slot."""
+        room = hosted.room
+        await asyncio.get_running_loop().run_in_executor(hosted.ticker, room.end)
+        hosted.ticker.shutdown(wait=False)
+        self._watch_end(hosted)
+        replay = hasattr(room, "recording")
+        rec = (str(room.recording.path) if replay  # type: ignore[attr-defined]
+               else str(room.recorder.path) if room.recorder is not None else None)
+        gone = _Ended(drill=room.id, scenario=room.scenario.name, reason=reason,
+                      t=float(room.drill.time), agents=int(room.drill.total), replay=replay,
+                      recording=rec, tokens=dict(room.tokens),
+                      resumes={s.resume for s in room.seats.values()}, report=hosted.report)
+        self.ended[room.id] = gone
+        while len(self.ended) > self.config.keep_ended:
+            self.ended.pop(next(iter(self.ended)))
+        del self.hosted[room.id]
+        self._glb.pop(room.id, None)
+        from net.view import close_views
+
+        await asyncio.to_thread(close_views, room.id)
+        bye = gone.ended_message(self.http_url, report_on=self.config.report)
+        for s in hosted.sessions:
+            s.push_control(bye)
+            s.finish(1000, "drill ended")
+        self.metrics.drills_ended[reason] += 1
+        self.ops("drill_ended", drill=room.id, reason=reason, t=round(gone.t, 1),
+                 clients=len(hosted.sessions), recording=rec)
 
     def _fan_out(self, hosted: _Hosted, res: TickResult) -> None:
         for key, reply in res.replies:
             if isinstance(key, Session) and not key.closing:
+                if reply["type"] == "error":
+                    key.metrics.refusals[reply["code"]] += 1
+                    self._log_refusal(key, reply)
                 key.push_control(reply)
-        snap_frames: dict[str, bytes] = {}
+        snap_frames: dict[Any, bytes] = {}
         if res.resync_all and res.snapshots is not None:
             for s in hosted.sessions:
                 s.resync = not s.pending_welcome
         for s in list(hosted.sessions):
             if s.closing or s.seat is None:
                 continue
-            aud = audience(s.seat.role)
+            key = stream(s.seat.role, s.view)
             if s.pending_welcome or s.resync:
-                if res.snapshots is None or not s.seat.ready:  # ready: avatar in the crowd
-                    continue
+                if res.snapshots is None or key not in res.snapshots or not s.seat.ready:
+                    continue  # ready: the avatar stands in the crowd
                 if s.pending_welcome:
-                    s.push_control(hosted.room.welcome(s.seat, res.snapshots[aud],
-                                                       self._glb_url(hosted.room)))
+                    s.push_control(hosted.room.welcome(s.seat, self._glb_url(hosted.room)))
                     s.pending_welcome = False
-                else:
-                    if aud not in snap_frames:
-                        snap_frames[aud] = encode(res.snapshots[aud])
-                    s.resync = False
-                    s.push_state(snap_frames[aud])
+                s.resync = False
+                if key not in snap_frames:
+                    snap_frames[key] = encode(res.snapshots[key])
+                s.push_state(snap_frames[key])
                 continue
-            s.push_state(res.frames[aud])
+            frame = res.frames.get(key)
+            if frame is not None:
+                s.push_state(frame)
 
     def _glb_url(self, room: Room) -> str:
         return f"{self.http_url}/drills/{room.id}/scene.glb"
@@ -366,71 +543,103 @@ class DrillServer:
         """Once a recorded drill has ended and its recording is closed (``Room._tick`` does
         that), write its evaluation report in a worker thread."""
         rec = getattr(hosted.room, "recorder", None)
-        if (hosted.report_task is None and self.config.report and rec is not None
+        if (hosted.report.task is None and self.config.report and rec is not None
                 and rec.closed and hosted.room.status in ("ended", "finished")):
-            hosted.report_task = asyncio.get_running_loop().create_task(
-                self._write_report(hosted, Path(rec.path)))
+            hosted.report.task = asyncio.get_running_loop().create_task(
+                self._write_report(hosted.room.id, hosted.report, Path(rec.path)))
 
-    async def _write_report(self, hosted: _Hosted, rec_path: Path) -> None:
+    async def _write_report(self, drill: str, report: _Report, rec_path: Path) -> None:
         out = report_dir(rec_path)
         try:
-            hosted.report = await asyncio.to_thread(_report_files, rec_path, out)
+            report.files = await asyncio.to_thread(_report_files, rec_path, out)
         except Exception:  # noqa: BLE001 - a report that fails never stops the server
-            hosted.report_failed = True
-            log.exception("evaluation report of drill %s (%s) not written", hosted.room.id,
-                          rec_path)
+            report.failed = True
+            log.exception("evaluation report of drill %s (%s) not written", drill, rec_path)
             return
-        log.info("evaluation report of drill %s written into %s", hosted.room.id, out)
+        log.info("evaluation report of drill %s written into %s", drill, out)
 
-    def report_url(self, room: Room) -> str | None:
+    def report_url(self, room: Room | str) -> str | None:
         """Address of a drill's evaluation report once it is written, else None."""
-        hosted = self.hosted.get(room.id)
-        if hosted is None or hosted.report is None:
+        drill = room if isinstance(room, str) else room.id
+        report = self._report_of(drill)
+        if report is None or report.files is None:
             return None
-        return f"{self.http_url}/drills/{room.id}/report/"
+        return f"{self.http_url}/drills/{drill}/report/"
+
+    def _report_of(self, drill: str) -> _Report | None:
+        hosted = self.hosted.get(drill)
+        if hosted is not None:
+            return hosted.report
+        gone = self.ended.get(drill)
+        return gone.report if gone is not None else None
 
     # ------------------------------------------------------------------ connections
 
     async def _handle(self, ws: ServerConnection) -> None:
-        session = Session(ws, self.config)
+        session = Session(ws, self.config, self.metrics)
         writer = asyncio.get_running_loop().create_task(session.write_loop())
         timer = asyncio.get_running_loop().call_later(
             self.config.join_timeout,
             lambda: session.seat is None and session.close(1008, "no join in time"))
         try:
             async for frame in ws:
-                self._on_frame(session, frame)
                 if session.closing:
-                    break
+                    continue  # read on, so that the client's close frame is seen at once
+                self._on_frame(session, frame)
         except ConnectionClosed:
             pass
         finally:
             timer.cancel()
             if session.room is not None and session.seat is not None:
-                hosted = self.hosted.get(session.room.id)
-                if hosted is not None:
-                    hosted.sessions.discard(session)
-                taken = hosted is not None and any(s.seat is session.seat
-                                                   for s in hosted.sessions)
-                if not taken:  # a resumed connection may already hold the seat
-                    session.room.leave(session.seat)
+                self._left(session)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(writer), 0.5)
             writer.cancel()
 
+    def _left(self, session: Session) -> None:
+        assert session.room is not None and session.seat is not None
+        hosted = self.hosted.get(session.room.id)
+        if hosted is None:  # the drill has ended
+            return
+        hosted.sessions.discard(session)
+        if not hosted.sessions:
+            hosted.idle_since = time.monotonic()
+        if not any(s.seat is session.seat for s in hosted.sessions):
+            # A resumed connection may already hold the seat.
+            session.room.leave(session.seat)
+        self.ops("leave", drill=session.room.id, pid=session.seat.pid,
+                 role=session.seat.role, name=session.seat.name, peer=session.peer,
+                 code=session.ws.close_code)
+
     def _on_frame(self, session: Session, frame: bytes | str) -> None:
         """Handle one inbound frame (never raises)."""
-        if not session.allow():
-            session.refuse(ProtocolError("rate_limited", "too many messages; slow down"))
-            return
+        self.metrics.messages_in += 1
+        ref = None
         try:
-            msg = decode(frame, max_size=self.config.max_message)
-            self._dispatch(session, msg)
+            msg = unpack(frame, max_size=self.config.max_message)
+            kind, ref = msg["type"], safe_ref(msg)
+            if kind == "pose":
+                self.metrics.poses_in += 1
+            if not session.allow(kind):
+                raise ProtocolError("rate_limited", "too many messages; slow down", ref=ref)
+            seat = session.seat
+            if seat is not None and kind in SCHEMAS and not allowed(seat.role, kind):
+                raise ProtocolError("forbidden", f"{article(seat.role)} may not send '{kind}'",
+                                    ref=ref)  # before its fields are looked at
+            self._dispatch(session, validate(msg))
         except ProtocolError as exc:
+            self._log_refusal(session, exc.fields() | {"ref": exc.ref})
             session.refuse(exc)
         except Exception as exc:  # noqa: BLE001 - the server never dies of one client
             log.exception("unexpected error handling a message")
-            session.refuse(ProtocolError("internal", f"internal error ({type(exc).__name__})"))
+            session.refuse(ProtocolError("internal", f"internal error ({type(exc).__name__})",
+                                         ref=ref))
+
+    def _log_refusal(self, session: Session, err: dict[str, Any]) -> None:
+        seat = session.seat
+        self.ops("refused", drill=session.room.id if session.room else None,
+                 pid=seat.pid if seat else None, code=err.get("code"), reason=err.get("reason"),
+                 message=err.get("message"), peer=session.peer)
 
     def _dispatch(self, session: Session, msg: dict[str, Any]) -> None:
         kind, ref = msg["type"], msg.get("ref")
@@ -439,13 +648,23 @@ class DrillServer:
             return
         if session.seat is None or session.room is None:
             raise ProtocolError("not_joined", "send join first", ref=ref)
-        if not allowed(session.seat.role, kind):
-            raise ProtocolError("forbidden", f"a {session.seat.role} may not send '{kind}'",
-                                ref=ref)
+        if session.closing:
+            return
+        seat = session.seat
+        if kind == "pose":
+            superseded = session.room.submit_pose(session, seat, msg)
+            if superseded is not None:
+                session.push_control(superseded)
+            return
+        if kind not in ("ping", "resync", "view_request", "subscribe"):
+            self.ops("command", drill=session.room.id, pid=seat.pid, role=seat.role,
+                     type=kind, **{k: v for k, v in msg.items() if k not in ("type", "v")})
         if kind == "ping":
             session.push_control(message("pong", ref=ref, t=msg.get("t"), ts=time.time()))
         elif kind == "resync":
             session.resync = True
+        elif kind == "subscribe":
+            self._subscribe(session, msg)
         elif kind == "create":
             asyncio.get_running_loop().create_task(self._create(session, msg))
         elif kind == "list":
@@ -453,17 +672,51 @@ class DrillServer:
                 {**self.drill_status(h.room), "links": self.info(h.room)["links"]}
                 for h in self.hosted.values()]))
         elif kind == "view_request":
-            asyncio.get_running_loop().create_task(self._view(session, msg))
+            self._view_request(session, msg)
         else:
-            session.room.submit(session, session.seat, msg)
+            session.room.submit(session, seat, msg)
+
+    def _subscribe(self, session: Session, msg: dict[str, Any]) -> None:
+        """Receive the agents of some floors (and a box) in full, counts for the rest."""
+        assert session.room is not None
+        floors = len(session.room.scenario.scene.floors)
+        wanted = msg.get("floors")
+        if wanted is not None and max(wanted) >= floors:
+            raise ProtocolError("bad_field", f"subscribe: floor {max(wanted)} does not exist "
+                                f"(this drill has floors 0 to {floors - 1})", ref=msg.get("ref"))
+        chosen = None if wanted is None or set(wanted) == set(range(floors)) else \
+            tuple(sorted(set(wanted)))
+        box = msg.get("box")
+        view = View(chosen, None if box is None else tuple(round(float(c), 1) for c in box))
+        hosted = self.hosted.get(session.room.id)
+        if view != session.view and hosted is not None:
+            if view not in {s.view for s in hosted.sessions} and len(
+                    {s.view for s in hosted.sessions}) >= MAX_VIEWS:
+                raise ProtocolError("busy", f"this drill serves at most {MAX_VIEWS} different "
+                                    "views; subscribe to whole floors", ref=msg.get("ref"))
+            session.view = view
+            session.resync = True  # the agents of the new view come in a snapshot
+            hosted.want_snapshot = True
+        session.push_control(message("ack", ref=msg.get("ref"), of="subscribe",
+                                     floors=list(chosen) if chosen else None,
+                                     box=list(view.box) if view.box else None))
 
     def _join(self, session: Session, msg: dict[str, Any]) -> None:
         ref = msg.get("ref")
         if session.seat is not None:
             raise ProtocolError("state", "already joined", ref=ref)
-        hosted = self.hosted.get(msg["drill"])
+        drill = msg.get("drill")
+        gone = self.ended.get(drill) if drill else None
+        if gone is not None and (msg.get("token") in gone.tokens.values()
+                                 or msg.get("resume") in gone.resumes):
+            session.push_control(gone.ended_message(self.http_url, report_on=self.config.report,
+                                                    ref=ref))
+            session.finish(1000, "drill ended")
+            return
+        hosted = self.hosted.get(drill) if drill else None
         if hosted is None or ("token" in msg) == ("resume" in msg):
-            raise ProtocolError("auth", "unknown drill, or wrong or missing token", ref=ref)
+            raise ProtocolError("auth", "unknown drill, or wrong or missing token" if drill
+                                else "join needs the drill id ('drill') and a token", ref=ref)
         try:
             seat = hosted.room.join(token=msg.get("token"), resume=msg.get("resume"),
                                     name=msg.get("name", ""), avatar=msg.get("avatar", True))
@@ -476,13 +729,17 @@ class DrillServer:
         session.room, session.seat = hosted.room, seat
         session.pending_welcome = True
         hosted.sessions.add(session)
+        hosted.idle_since = None
+        self.metrics.joins += 1
+        self.ops("join", drill=hosted.room.id, pid=seat.pid, role=seat.role, name=seat.name,
+                 resumed="resume" in msg, peer=session.peer)
 
     async def _create(self, session: Session, msg: dict[str, Any]) -> None:
         ref = msg.get("ref")
         name = msg["scenario"]
         if len(self.hosted) >= self.config.max_drills:
             session.refuse(ProtocolError("limit", f"this server hosts at most "
-                                         f"{self.config.max_drills} drills", ref=ref))
+                                         f"{self.config.max_drills} live drills", ref=ref))
             return
         if name not in self.catalogue:
             session.refuse(ProtocolError("bad_field", f"unknown scenario '{name}' (known: "
@@ -495,26 +752,45 @@ class DrillServer:
             return
         session.push_control(message("created", ref=ref, **self.info(room)))
 
+    def _view_request(self, session: Session, msg: dict[str, Any]) -> None:
+        """Render a view in the bounded pool: one per client at a time, ``busy`` when full."""
+        ref = msg.get("ref")
+        if session.rendering:
+            raise ProtocolError("busy", "your previous view is still being rendered; ask again "
+                                "when its frame has come", ref=ref, reason="one_at_a_time")
+        limit = self.config.render_workers + self.config.render_queue
+        if self._rendering >= limit:
+            raise ProtocolError("busy", f"the server is rendering {limit} views; ask again in a "
+                                "moment", ref=ref, reason="pool_full", detail={"limit": limit})
+        session.rendering = True
+        self._rendering += 1
+        asyncio.get_running_loop().create_task(self._view(session, msg))
+
     async def _view(self, session: Session, msg: dict[str, Any]) -> None:
         from net.view import render_view
 
         ref = msg.get("ref")
         assert session.room is not None
         try:
-            fmt, data = await asyncio.to_thread(
-                render_view, session.room, msg["camera"], tuple(msg.get("size", (1280, 720))),
-                msg.get("format", "jpeg"))
+            fmt, data = await asyncio.get_running_loop().run_in_executor(
+                self._renders, render_view, session.room, msg["camera"],
+                tuple(msg.get("size", (1280, 720))), msg.get("format", "jpeg"))
         except ProtocolError as exc:
-            session.push_control(message("error", code=exc.code, message=str(exc), ref=ref))
+            session.push_control(message("error", ref=ref, **exc.fields()))
             return
+        finally:
+            session.rendering = False
+            self._rendering -= 1
+        self.metrics.renders += 1
         session.push_control(message("frame", ref=ref, format=fmt, bytes=data))
 
     async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         """Plain HTTP on the WebSocket port: the browser client, drill info, the scene.
 
         ``/`` and ``/drills/ID/`` -> the client's page; ``/web/PATH`` -> its files;
-        ``/drills/ID/info.json``; ``/drills/ID/scene.glb`` (glTF binary). A WebSocket
-        upgrade is accepted on any path.
+        ``/drills/ID/info.json``; ``/drills/ID/scene.glb`` (glTF binary); ``/healthz`` and
+        ``/metrics`` (Prometheus) for whoever runs the server. A WebSocket upgrade is
+        accepted on any path.
         """
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
@@ -527,6 +803,11 @@ class DrillServer:
         parts = split_path(target)
         if parts is None:
             return _not_found()
+        if parts == ["healthz"]:
+            return json_response(self.health())
+        if parts == ["metrics"]:
+            return bytes_response(self.metrics.render(self._gauges()).encode(),
+                                  "text/plain; version=0.0.4; charset=utf-8")
         if parts == [] or (parts[0] == "drills" and len(parts) == 2):
             # Also for a drill not (or no longer) here: the page says so in its language.
             if self.web.index is None:
@@ -546,9 +827,11 @@ class DrillServer:
         if parts[0] == "drills" and len(parts) == 3 and parts[2] in ("info.json", "scene.glb"):
             hosted = self.hosted.get(parts[1])
             if parts[2] == "info.json":
-                if hosted is None:
-                    return json_response({"error": "no such drill"}, 404)
-                return json_response(self.drill_status(hosted.room))
+                if hosted is not None:
+                    return json_response(self.drill_status(hosted.room))
+                if parts[1] in self.ended:
+                    return json_response(self.ended_status(self.ended[parts[1]]))
+                return json_response({"error": "no such drill"}, 404)
             if hosted is None:
                 return _no_drill()
             if hosted.room.id not in self._glb:
@@ -556,25 +839,57 @@ class DrillServer:
             return bytes_response(self._glb[hosted.room.id], "model/gltf-binary")
         return _not_found()
 
+    def health(self) -> dict[str, Any]:
+        """What ``/healthz`` says: ok, and how busy the server is."""
+        slow = [h.room.id for h in self.hosted.values()
+                if h.stats and h.stats[-1].step_s > 1.0 / self.config.tick_hz]
+        return {"ok": True, "drills": len(self.hosted), "ended": len(self.ended),
+                "clients": sum(len(h.sessions) for h in self.hosted.values()),
+                "max_drills": self.config.max_drills, "slow_ticks": slow,
+                "rendering": self._rendering}
+
+    def _gauges(self) -> dict[str, float]:
+        return {"drills": len(self.hosted),
+                "replays": sum(hasattr(h.room, "recording") for h in self.hosted.values()),
+                "clients": sum(len(h.sessions) for h in self.hosted.values()),
+                "agents": sum(int(h.room.drill.total - h.room.drill.evacuated)
+                              for h in self.hosted.values())}
+
     def _report_response(self, drill: str, rest: list[str], request: Request) -> Response:
         """``/drills/ID/report/`` (report.html) and ``/drills/ID/report/NAME`` (its JSON and
         pictures); a page saying why while there is no report."""
-        hosted = self.hosted.get(drill)
-        if hosted is None:
+        hosted, gone = self.hosted.get(drill), self.ended.get(drill)
+        report = self._report_of(drill)
+        if report is None:
             return _no_drill()
-        if hosted.report is None:
-            return _no_report(hosted)
-        f = hosted.report.get(rest or ["report.html"])
+        if report.files is None:
+            if hosted is not None:
+                replay = hasattr(hosted.room, "recording")
+                recorded = hosted.room.recorder is not None
+            else:
+                assert gone is not None
+                replay, recorded = gone.replay, gone.recording is not None
+            return _no_report(report, replay=replay, recorded=recorded)
+        f = report.files.get(rest or ["report.html"])
         return _not_found() if f is None else file_response(f, request)
 
     def drill_status(self, room: Room) -> dict[str, Any]:
         """What ``/drills/ID/info.json`` says about a hosted drill."""
+        report = self._report_of(room.id)
         return {"drill": room.id, "scenario": room.scenario.name, "status": room.status,
                 "replay": hasattr(room, "recording"), "agents": int(room.drill.total),
                 "report": self.report_url(room),
                 "recorded": room.recorder is not None and not hasattr(room, "recording"),
-                "report_failed": bool(hosted.report_failed) if (
-                    hosted := self.hosted.get(room.id)) else False}
+                "report_failed": bool(report and report.failed)}
+
+    def ended_status(self, gone: _Ended) -> dict[str, Any]:
+        """What ``/drills/ID/info.json`` says about an ended drill."""
+        return {"drill": gone.drill, "scenario": gone.scenario, "status": "ended",
+                "replay": gone.replay, "agents": gone.agents, "report": self.report_url(gone.drill),
+                "recorded": gone.recording is not None and not gone.replay,
+                "report_failed": gone.report.failed, "reason": gone.reason,
+                "t": round(gone.t, 3), "recording": gone.recording,
+                "ended_at": round(gone.ended_at, 3)}
 
 
 def _not_found() -> Response:
@@ -591,20 +906,19 @@ def _no_drill() -> Response:
                                 "instructor for a new link.")
 
 
-def _no_report(hosted: _Hosted) -> Response:
-    room = hosted.room
-    if hosted.report_failed:
+def _no_report(report: _Report, *, replay: bool, recorded: bool) -> Response:
+    if report.failed:
         zh = ("生成报告时出错，请查看服务器日志；也可以用 drill report 录制文件 --out 目录 "
               "重新生成。")
         en = ("Writing the report failed; see the server's log, or write it again with "
               "drill report REC --out DIR.")
-    elif hosted.report_task is not None:
+    elif report.task is not None:
         zh = "报告正在生成，请稍后刷新本页。"
         en = "The report is being written; reload this page in a moment."
-    elif hasattr(room, "recording"):
+    elif replay:
         zh = "回放不生成在线报告；请用 drill report 录制文件 --out 目录 生成。"
         en = "A replay has no report here; write one with drill report REC --out DIR."
-    elif getattr(room, "recorder", None) is None:
+    elif not recorded:
         zh = "本次演练没有录制（--no-record），因此不会生成评估报告。"
         en = "This drill is not recorded (--no-record), so it gets no evaluation report."
     else:

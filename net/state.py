@@ -13,20 +13,22 @@ Delta layout (fields of a ``delta`` message; integers little-endian; docs/protoc
    order (:func:`numpy.packbits`, MSB first); ``dxy``: int8 dx, dy in cm for each set bit;
 4. ``far``: i32 quads (slot, dx, dy, dz) for every other move (more than 127 cm, a height
    change, or a waiting agent nudged);
-5. ``born``, ``born_pos``, ``born_st``: u32 ids, i32 (x, y, z) cm and u8 states of agents
-   that joined (participants' avatars), appended after all the rest (their ids are
-   larger than any before them).
+5. ``born``, ``born_pos``, ``born_st``: u32 ids (ascending), i32 (x, y, z) cm and u8
+   states of agents that were not in the last state: participants' avatars that joined
+   the crowd, and, for a client subscribed to some floors (:class:`View`), agents that
+   came into its view. They are merged into the id order.
 
 A moving agent costs 2 bytes plus its share of the bit mask.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AgentDecoder", "AgentEncoder", "quantise"]
+__all__ = ["ALL", "AgentDecoder", "AgentEncoder", "CrowdSample", "View", "quantise"]
 
 WAITING = 0
 """State code of an agent that has not started to move (sim.agents.crowd.State.WAITING)."""
@@ -39,10 +41,69 @@ def quantise(xyz: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(xyz, float) * SCALE).astype(np.int32)
 
 
-class AgentEncoder:
-    """Server side: samples a drill's crowd and codes snapshots and deltas."""
+@dataclass(frozen=True)
+class View:
+    """What part of the crowd a client receives in full: some floors, optionally a box.
 
-    def __init__(self) -> None:
+    ``floors`` are floor indices (None: every floor); ``box`` is (x0, y0, x1, y1) in m
+    (None: the whole floor). The default view is everything.
+    """
+
+    floors: tuple[int, ...] | None = None
+    box: tuple[float, float, float, float] | None = None
+
+    def mask(self, floor: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+        """Which of the agents (floor indices, (n, 3) positions m) are in view."""
+        keep = np.ones(len(floor), bool) if self.floors is None else np.isin(floor, self.floors)
+        if self.box is not None:
+            x0, y0, x1, y1 = self.box
+            keep &= ((xyz[:, 0] >= x0) & (xyz[:, 0] <= x1)
+                     & (xyz[:, 1] >= y0) & (xyz[:, 1] <= y1))
+        return keep
+
+
+ALL = View()
+"""The view of every agent on every floor."""
+
+
+@dataclass(frozen=True)
+class CrowdSample:
+    """The agents inside at one moment, in ascending id order (taken once per tick and
+    shared by every view's encoder)."""
+
+    ids: np.ndarray
+    q: np.ndarray
+    """(n, 3) int32 positions, cm."""
+    state: np.ndarray
+    floor: np.ndarray
+    """(n,) floor index of each agent (the floor a stair walker left)."""
+    xyz: np.ndarray
+    """(n, 3) float positions, m."""
+
+    @classmethod
+    def of(cls, drill: Any) -> CrowdSample:
+        """Sample a drill (or anything with ``positions()`` and ``crowd.id/state/floor``)."""
+        rows, xyz = drill.positions()
+        crowd = drill.crowd
+        ids = crowd.id[rows]
+        state = crowd.state[rows].astype(np.uint8)
+        floor = np.asarray(crowd.floor[rows])
+        if len(ids) > 1 and not (np.diff(ids) > 0).all():
+            order = np.argsort(ids, kind="stable")
+            ids, state, floor, xyz = ids[order], state[order], floor[order], xyz[order]
+        return cls(ids, quantise(xyz), state, floor, xyz)
+
+    def floor_counts(self, floors: int) -> list[int]:
+        """Agents inside per floor index (``floors`` entries)."""
+        return np.bincount(self.floor, minlength=floors)[:floors].tolist()
+
+
+class AgentEncoder:
+    """Server side: samples a drill's crowd (the agents in ``view``) and codes snapshots
+    and deltas."""
+
+    def __init__(self, view: View = ALL) -> None:
+        self.view = view
         self.ids = np.zeros(0, np.int64)
         """Agent ids in the last sent state, ascending."""
         self.q = np.zeros((0, 3), np.int32)
@@ -50,17 +111,14 @@ class AgentEncoder:
         self.state = np.zeros(0, np.uint8)
         """(n,) uint8 agent state (sim.agents.crowd.State) in the last sent state."""
 
-    @staticmethod
-    def sample(drill: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Ids (ascending), quantised positions and states of the agents still inside."""
-        rows, xyz = drill.positions()
-        ids = drill.crowd.id[rows]
-        state = drill.crowd.state[rows].astype(np.uint8)
-        q = quantise(xyz)
-        if len(ids) > 1 and not (np.diff(ids) > 0).all():
-            order = np.argsort(ids, kind="stable")
-            ids, q, state = ids[order], q[order], state[order]
-        return ids, q, state
+    def sample(self, drill: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ids (ascending), quantised positions and states of the agents inside in view;
+        ``drill`` is a drill or a :class:`CrowdSample` of it."""
+        c = drill if isinstance(drill, CrowdSample) else CrowdSample.of(drill)
+        if self.view == ALL:
+            return c.ids, c.q, c.state
+        keep = self.view.mask(c.floor, c.xyz)
+        return c.ids[keep], c.q[keep], c.state[keep]
 
     def reset(self, drill: Any) -> None:
         """Take the drill's current state as the last sent one (before the first snapshot)."""
@@ -74,17 +132,17 @@ class AgentEncoder:
     def delta(self, drill: Any) -> tuple[dict[str, Any], int]:
         """Code the drill's state against the last sent one; returns (fields, moved agents)."""
         ids, q, state = self.sample(drill)
-        out: dict[str, Any] = {}
-        if len(ids) and (not len(self.ids) or ids[-1] > self.ids[-1]):
-            # New agents joined; they carry the largest ids, so they come last.
-            m = int(np.searchsorted(ids, self.ids[-1], side="right")) if len(self.ids) else 0
-            out["born"] = ids[m:].astype("<u4").tobytes()
-            out["born_pos"] = q[m:].astype("<i4").tobytes()
-            out["born_st"] = state[m:].tobytes()
-            fields, moved = self._code(ids[:m], q[:m], state[:m])
-            self.ids, self.q, self.state = ids, q, state
-            return {**fields, **out}, moved + len(ids) - m
-        fields, moved = self._code(ids, q, state)
+        if len(ids) == len(self.ids) and np.array_equal(ids, self.ids):
+            fields, moved = self._code(ids, q, state)
+        else:
+            old = np.isin(ids, self.ids, assume_unique=True)
+            fields, moved = self._code(ids[old], q[old], state[old])
+            new = ~old
+            if new.any():  # avatars that joined, agents that came into view
+                fields.update(born=ids[new].astype("<u4").tobytes(),
+                              born_pos=q[new].astype("<i4").tobytes(),
+                              born_st=state[new].tobytes())
+                moved += int(np.count_nonzero(new))
         self.ids, self.q, self.state = ids, q, state
         return fields, moved
 
@@ -154,7 +212,8 @@ class AgentDecoder:
             far = np.frombuffer(delta["far"], "<i4").reshape(-1, 4)
             self.q[far[:, 0]] += far[:, 1:]
         if "born" in delta:
-            self.ids = np.concatenate([self.ids, np.frombuffer(delta["born"], "<u4")])
-            self.q = np.concatenate([self.q, np.frombuffer(delta["born_pos"], "<i4").reshape(
-                -1, 3)]).astype(np.int32)
-            self.state = np.concatenate([self.state, np.frombuffer(delta["born_st"], np.uint8)])
+            ids = np.concatenate([self.ids, np.frombuffer(delta["born"], "<u4")])
+            q = np.concatenate([self.q, np.frombuffer(delta["born_pos"], "<i4").reshape(-1, 3)])
+            state = np.concatenate([self.state, np.frombuffer(delta["born_st"], np.uint8)])
+            order = np.argsort(ids, kind="stable")  # merged into the id order
+            self.ids, self.q, self.state = ids[order], q[order].astype(np.int32), state[order]

@@ -13,7 +13,7 @@ from typing import Any
 from net.errors import ProtocolError
 from net.room import Room
 
-__all__ = ["render_view"]
+__all__ = ["close_views", "render_view"]
 
 _services: dict[str, Any] = {}
 _lock = threading.Lock()
@@ -48,3 +48,11 @@ def render_view(room: Room, camera: str, size: tuple[int, int] = (1280, 720),
     except Exception as exc:  # noqa: BLE001 - any failure of the optional renderer
         raise ProtocolError("unavailable", f"rendering failed ({type(exc).__name__}: "
                             f"{str(exc)[:200]})") from None
+
+
+def close_views(room_id: str) -> None:
+    """Stop the render service of a drill that has ended (if it had one)."""
+    with _lock:
+        service = _services.pop(room_id, None)
+    if service is not None:
+        service.close()

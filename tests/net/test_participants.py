@@ -40,9 +40,9 @@ def test_a_participant_gets_an_avatar_agent_and_is_welcomed_with_it():
     assert not seat.ready
     res = room.tick(0.1, snapshot=True)
     assert seat.ready and seat.agent == 40 and room.drill.total == 41
-    w = room.welcome(seat, res.snapshots["participant"], "")
-    assert w["agent"] == 40 and w["max_speed"] > 1.0
-    assert w["snapshot"]["avatars"][str(seat.pid)]["agent"] == 40
+    w = room.welcome(seat, "")
+    assert w["agent"] == 40 and w["max_speed"] > 1.0 and "snapshot" not in w
+    assert res.snapshots["participant"]["avatars"][str(seat.pid)]["agent"] == 40
     watcher = room.join(token=room.tokens["observer"], resume=None, name="评估")
     assert watcher.ready and watcher.agent is None
     bare = room.join(token=room.tokens["participant"], resume=None, name="屏幕", avatar=False)
@@ -81,7 +81,7 @@ def test_the_server_decides_where_the_avatar_goes():
     jump = _send(room, seat, "pose", position=[1.0, 1.0, 0.0], heading=0.0)
     assert (jump["type"], jump["code"]) == ("error", "refused") and "teleport" in jump["message"]
     x, y = _pos(room, seat)
-    assert _send(room, seat, "pose", position=[x, y, 0.0], heading=0.5,
+    assert _send(room, seat, "pose", position=[x, y, 0.0], heading=0.5, ack=True,
                  head=[0, 0, 0, 1])["type"] == "ack"
     far_door = _send(room, seat, "door", id="West", action="close")
     assert (far_door["type"], far_door["code"]) == ("error", "refused")

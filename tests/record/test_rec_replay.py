@@ -118,7 +118,7 @@ def test_replay_streams_the_recorded_states_and_seeks(hall_rec):
                 room = server.host(ReplayRoom(rec, speed=2.0, start_t=3.0))
                 async with _client(server, room, "observer") as obs, \
                         _client(server, room, "instructor") as ins:
-                    snap = obs.welcome["snapshot"]
+                    snap = obs.snapshot
                     assert snap["replay"] is True and 3.0 <= snap["t"] <= 4.0
                     # Whatever tick the client is at, it holds the recorded centimetres.
                     await obs.until(lambda c: c.t >= 6.0)
@@ -170,7 +170,7 @@ def test_replay_serve_on_the_command_line(hall_rec, tmp_path):
         async def body():
             async with DrillClient(info["url"], drill=info["drill"],
                                    token=info["tokens"]["observer"], timeout=TIMEOUT) as c:
-                return c.welcome["snapshot"]["t"], c.welcome["role"]
+                return c.snapshot["t"], c.welcome["role"]
 
         t, role = run(body)
         assert role == "observer" and 5.0 <= t < 7.0
