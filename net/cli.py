@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,37 @@ def add_deploy_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-url", metavar="URL",
                         help="http(s)://host[:port][/prefix] to put in the join links, url "
                              "and glb (behind a proxy, or with --host 0.0.0.0)")
+
+
+def add_ops_options(parser: argparse.ArgumentParser) -> None:
+    """``--idle-timeout``, ``--max-drills``, ``--log-json`` (``drill serve``, ``drill replay``)."""
+    parser.add_argument("--idle-timeout", type=float, default=30.0, metavar="MIN",
+                        help="end a drill nobody has been connected to for MIN minutes "
+                             "(default: 30)")
+    parser.add_argument("--max-drills", type=int, default=32, metavar="N",
+                        help="live drills hosted at most (default: 32; ended ones do not count)")
+    parser.add_argument("--log-json", action="store_true",
+                        help="log joins, leaves, commands and refusals as JSON lines "
+                             "(default: key=value text) on stderr")
+
+
+def ops_config(args: argparse.Namespace) -> dict[str, Any]:
+    """:class:`net.server.ServerConfig` fields of :func:`add_ops_options`, checked; also
+    sends the operations log (logger ``net.ops``) to stderr."""
+    if not args.idle_timeout > 0:
+        raise NetError(f"--idle-timeout must be > 0 minutes, got {args.idle_timeout:g}")
+    if not 1 <= args.max_drills <= 10_000:
+        raise NetError(f"--max-drills must be 1-10000, got {args.max_drills}")
+    ops = logging.getLogger("net.ops")
+    if not ops.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(
+            "%(message)s" if args.log_json else "%(asctime)s %(message)s"))
+        ops.addHandler(handler)
+        ops.setLevel(logging.INFO)
+        ops.propagate = False
+    return {"idle_timeout": args.idle_timeout * 60.0, "max_drills": args.max_drills,
+            "log_json": args.log_json}
 
 
 def deploy_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -75,6 +107,7 @@ def add_parsers(subparsers: Any) -> None:
                    help="record every drill into DIR (default: recordings; docs/recording.md)")
     s.add_argument("--no-record", action="store_true", help="do not record the drills")
     add_deploy_options(s)
+    add_ops_options(s)
     s.set_defaults(func=run_serve)
     j = subparsers.add_parser("join", help="join a drill as a headless participant or a bot")
     j.add_argument("url", help="ws://HOST:PORT of the server (or ws://HOST:PORT/drills/ID)")
@@ -101,7 +134,7 @@ def run_serve(args: argparse.Namespace) -> int:
     config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
                           blind=True if args.blind else None,
                           record_dir=None if args.no_record else args.record,
-                          **deploy_config(args))
+                          **deploy_config(args), **ops_config(args))
 
     async def main() -> None:
         server = DrillServer(config)

@@ -33,7 +33,8 @@ class OpsLog:
             line = json.dumps({"ts": round(time.time(), 3), "event": event, **fields},
                               ensure_ascii=False, default=str)
         else:
-            line = event + "".join(f" {k}={_text(v)}" for k, v in fields.items())
+            line = event + "".join(f" {k}={_text(v)}" for k, v in fields.items()
+                                   if v is not None)
         _log.info(line)
 
 

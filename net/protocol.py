@@ -144,7 +144,7 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
              "floor": (_int(0, 1000), False), "note": (_str(500), False)},
     "start": {}, "pause": {}, "resume": {}, "end": {},
     "speed": {"factor": (_num(0.1, 10.0), True)},
-    "seek": {"t": (_num(0.0, 1.0e7), True)},
+    "seek": {"t": (_num(0.0, 1.0e12), True)},
     "script_fire": {"index": (_int(0, 10_000), True)},
     "script_skip": {"index": (_int(0, 10_000), True)},
     "inject": {"event": (valid_event, True)},

@@ -158,9 +158,9 @@ class ReplayRoom(Room):
         return [[float(s), int(n)] for s, n in zip(
             secs, np.searchsorted(gone_t, secs + 1e-6), strict=True)]
 
-    def welcome(self, seat: Any, snapshot: dict[str, Any], glb_url: str) -> dict[str, Any]:
+    def welcome(self, seat: Any, glb_url: str) -> dict[str, Any]:
         """A live drill's welcome, with the recording's time range."""
-        msg = super().welcome(seat, snapshot, glb_url)
+        msg = super().welcome(seat, glb_url)
         t0, t1 = self.recording.time_range()
         msg["replay"] = {"start": t0, "end": t1, "file": self.recording.path.name}
         return msg

@@ -67,6 +67,8 @@ __all__ = ["DrillServer", "ServerConfig", "Session", "parse_public_url", "report
 
 log = logging.getLogger(__name__)
 
+MAX_TICK_FAILURES = 50
+"""Ticks in a row that may fail (a bug, logged) before the drill is ended (reason error)."""
 MAX_VIEWS = 16
 """Different views (``subscribe``) one drill codes its state for, at most."""
 _CONTROL, _STATE, _CLOSE = 0, 1, 2
@@ -219,7 +221,7 @@ class Session:
         """Answer a refused message; repeated abuse closes the connection."""
         self.metrics.refusals[exc.code] += 1
         self.push_control(message("error", ref=exc.ref, **exc.fields()))
-        if not self._abuse.take():
+        if exc.code != "busy" and not self._abuse.take():  # busy: the server's load
             self.close(1008, "too many refused messages")
 
     def allow(self, kind: str) -> bool:
@@ -444,17 +446,26 @@ class DrillServer:
         next_at = loop.time()
         last_expire = next_at
         snapshot = False
+        failures = 0
         try:
             while hosted.stop is None and room.status != "ended":
                 next_at += period
                 views = {s.view for s in hosted.sessions} or {ALL}
                 wants = {s.view for s in hosted.sessions if s.pending_welcome or s.resync}
-                res = await loop.run_in_executor(hosted.ticker, functools.partial(
-                    room.tick, period, snapshot=snapshot, views=views, snapshot_views=wants))
-                hosted.stats.append(res)
-                self.metrics.tick(res.step_s)
-                self._fan_out(hosted, res)
-                self._watch_end(hosted)
+                try:
+                    res = await loop.run_in_executor(hosted.ticker, functools.partial(
+                        room.tick, period, snapshot=snapshot, views=views,
+                        snapshot_views=wants))
+                    hosted.stats.append(res)
+                    self.metrics.tick(res.step_s)
+                    self._fan_out(hosted, res)
+                    self._watch_end(hosted)
+                    failures = 0
+                except Exception:  # noqa: BLE001 - a bug must not silently stop the drill
+                    failures += 1
+                    log.exception("tick of drill %s failed (%d in a row)", room.id, failures)
+                    if failures >= MAX_TICK_FAILURES:
+                        hosted.stop = "error"
                 snapshot = hosted.want_snapshot or any(
                     s.pending_welcome or s.resync for s in hosted.sessions)
                 hosted.want_snapshot = False

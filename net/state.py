@@ -11,8 +11,9 @@ Delta layout (fields of a ``delta`` message; integers little-endian; docs/protoc
 2. ``st``, ``stv``: u32 slots and u8 new states of agents whose state changed;
 3. ``moved``: one bit per remaining agent that is not waiting (state != 0), in slot
    order (:func:`numpy.packbits`, MSB first); ``dxy``: int8 dx, dy in cm for each set bit;
+   ``dz``: int8 dz in cm for each set bit of an agent on a stair (state 3), in order;
 4. ``far``: i32 quads (slot, dx, dy, dz) for every other move (more than 127 cm, a height
-   change, or a waiting agent nudged);
+   change off a stair, or a waiting agent nudged);
 5. ``born``, ``born_pos``, ``born_st``: u32 ids (ascending), i32 (x, y, z) cm and u8
    states of agents that were not in the last state: participants' avatars that joined
    the crowd, and, for a client subscribed to some floors (:class:`View`), agents that
@@ -32,6 +33,8 @@ __all__ = ["ALL", "AgentDecoder", "AgentEncoder", "CrowdSample", "View", "quanti
 
 WAITING = 0
 """State code of an agent that has not started to move (sim.agents.crowd.State.WAITING)."""
+ON_STAIRS = 3
+"""State code of an agent walking a stair (sim.agents.crowd.State.ON_STAIRS)."""
 SCALE = 100.0
 """Quantisation: units per metre (centimetres)."""
 
@@ -165,11 +168,16 @@ class AgentEncoder:
         # The bit mask covers only agents that are not waiting (both sides know the states);
         # a waiting agent nudged off a wall, and any big or vertical move, goes in "far".
         active = state != WAITING
-        small = moved & active & (np.abs(d[:, :2]) <= 127).all(axis=1) & (d[:, 2] == 0)
+        stair = state == ON_STAIRS
+        small = (moved & active & (np.abs(d[:, :2]) <= 127).all(axis=1)
+                 & ((d[:, 2] == 0) | (stair & (np.abs(d[:, 2]) <= 127))))
         far = moved & ~small
         if small.any():
             out["moved"] = np.packbits(small[active]).tobytes()
             out["dxy"] = d[small, :2].astype(np.int8).tobytes()
+            climb = small & stair
+            if climb.any():
+                out["dz"] = d[climb, 2].astype(np.int8).tobytes()
         if far.any():
             slots = np.flatnonzero(far)
             out["far"] = np.column_stack([slots, d[far]]).astype("<i4").tobytes()
@@ -207,7 +215,11 @@ class AgentDecoder:
             active = np.flatnonzero(self.state != WAITING)
             bits = np.unpackbits(np.frombuffer(delta["moved"], np.uint8), count=len(active))
             dxy = np.frombuffer(delta["dxy"], np.int8).reshape(-1, 2)
-            self.q[active[bits.astype(bool)], :2] += dxy
+            slots = active[bits.astype(bool)]
+            self.q[slots, :2] += dxy
+            if "dz" in delta:
+                climb = slots[self.state[slots] == ON_STAIRS]
+                self.q[climb, 2] += np.frombuffer(delta["dz"], np.int8)
         if "far" in delta:
             far = np.frombuffer(delta["far"], "<i4").reshape(-1, 4)
             self.q[far[:, 0]] += far[:, 1:]

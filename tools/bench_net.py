@@ -20,7 +20,9 @@ wall, ``--agents`` people with pre-movement 0-20 s, started):
   deltas/s) while one participant without an avatar keeps ``--outstanding`` (30)
   ``view_request`` (``overview``, ``--view-size`` px square, jpeg) in flight: all at
   once at the start, another whenever an answer (``frame`` or ``error``) arrives.
-  Figures: longest gap, ticks/s, frames, answers by error code, unanswered at the end.
+  Figures: longest gap between receipts (window edges included) and between the deltas'
+  server ``ts``, ticks/s, frames, answers by error code, answer time p50 / max,
+  requests unanswered at the end. ``--outstanding 0``: the same without the flood.
 - ``--headset HZ``: one participant with an avatar sends ``pose`` at HZ (its avatar's
   position and heading, a turning ``head`` quaternion; ``ack: true`` with ``--pose-ack``,
   else no ``ack`` field) for ``--seconds`` (default 60). Figures: seconds connected,
@@ -400,13 +402,14 @@ async def bench_flood(args: argparse.Namespace) -> None:
     """View requests in flight while an observer times the deltas."""
     async with started_hall(args) as srv:
         obs = client(srv.info, "observer", "bench-observer", keep=True)
-        viewer = client(srv.info, "participant", "bench-viewer", avatar=False)
-        await connect_all([obs, viewer])
+        viewers = [client(srv.info, "participant", f"bench-viewer{i}", avatar=False)
+                   for i in range(args.viewers)]
+        await connect_all([obs, *viewers])
         answers: Counter[str] = Counter()
         waits: list[float] = []
         size = [args.view_size, args.view_size]
 
-        async def ask() -> None:  # one request in flight at a time
+        async def ask(viewer: DrillClient) -> None:  # one request in flight at a time
             while not viewer.closed.is_set():
                 sent = time.monotonic()
                 try:
@@ -419,7 +422,7 @@ async def bench_flood(args: argparse.Namespace) -> None:
                 waits.append(time.monotonic() - sent)
 
         win = Window(srv.pid)
-        askers = [asyncio.create_task(ask()) for _ in range(args.outstanding)]
+        askers = [asyncio.create_task(ask(v)) for v in viewers for _ in range(args.outstanding)]
         got, stamps = await delta_times(obs, win.t0 + args.seconds)
         cpu = win.stop()
         for task in askers:
@@ -440,9 +443,9 @@ async def bench_flood(args: argparse.Namespace) -> None:
                               float("nan"), "ms"),
             "answer_max_ms": (float(waits_ms.max()) if len(waits) else float("nan"), "ms"),
             "observer_resyncs": (obs.gaps, "count"),
-            "still_connected": (int(not viewer.closed.is_set()), "bool"),
+            "still_connected": (sum(not v.closed.is_set() for v in viewers), "count"),
             **cpu})
-        await close_all([obs, viewer])
+        await close_all([obs, *viewers])
 
 
 # ---------------------------------------------------------------------- --headset
@@ -610,6 +613,8 @@ def main() -> None:
                    help="people in the generated hall or building")
     p.add_argument("--view-size", type=int, default=4096, metavar="PX",
                    help="--flood: width = height of the requested views, px")
+    p.add_argument("--viewers", type=int, default=1,
+                   help="--flood: clients asking for views, each with --outstanding requests")
     p.add_argument("--outstanding", type=int, default=30,
                    help="--flood: view requests kept in flight")
     p.add_argument("--pose-ack", action="store_true",

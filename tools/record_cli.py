@@ -25,7 +25,7 @@ __all__ = ["add_parsers", "archive", "run_archive", "run_compare", "run_replay",
 
 def add_parsers(sub: Any) -> None:
     """Add ``replay``, ``report``, ``compare`` and ``archive`` to the ``drill`` parser."""
-    from net.cli import add_deploy_options
+    from net.cli import add_deploy_options, add_ops_options
 
     r = sub.add_parser("replay", help="replay a recording to clients, or verify it")
     r.add_argument("recording", help="a .rec file (drill run writes DIR/drill.rec)")
@@ -41,6 +41,7 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--tokens", help="write the drill id, url and tokens here as JSON")
     r.add_argument("--tick-hz", type=float, default=10.0, help="server ticks per second")
     add_deploy_options(r)  # --certfile, --keyfile, --public-url (with --serve)
+    add_ops_options(r)  # --idle-timeout, --max-drills, --log-json (with --serve)
     r.set_defaults(func=run_replay)
     p = sub.add_parser("report", help="write the drill evaluation report (HTML + JSON)")
     p.add_argument("recording")
@@ -86,7 +87,8 @@ def run_replay(args: argparse.Namespace) -> int:
             "agents": rec.header["total"], "from_s": t0, "to_s": t1,
             "chunks": len(rec.chunks), "commands": len(rec.commands()),
             "closed_cleanly": rec.closed_cleanly, "damage": rec.damage}
-    print(json.dumps(info, ensure_ascii=False))
+    if not args.serve:  # serving, the join line comes first, then this one
+        print(json.dumps(info, ensure_ascii=False))
     if rec.damage:
         print(f"drill: warning: recording damaged, readable up to t = {t1:.2f} s: "
               f"{rec.damage}", file=sys.stderr)
@@ -103,17 +105,17 @@ def run_replay(args: argparse.Namespace) -> int:
                           "id_mismatches": res.id_mismatches}))
         status = 0 if res.ok else 1
     if args.serve:
-        _serve(rec, args)
+        _serve(rec, args, info)
     return status
 
 
-def _serve(rec: Any, args: argparse.Namespace) -> None:
-    from net.cli import deploy_config, link_lines
+def _serve(rec: Any, args: argparse.Namespace, about: dict[str, Any]) -> None:
+    from net.cli import deploy_config, link_lines, ops_config
     from net.replay import ReplayRoom
     from net.server import DrillServer, ServerConfig
 
     config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
-                          **deploy_config(args))
+                          **deploy_config(args), **ops_config(args))
 
     async def main() -> None:
         server = DrillServer(config)
@@ -124,6 +126,7 @@ def _serve(rec: Any, args: argparse.Namespace) -> None:
             Path(args.tokens).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")
         print(json.dumps(info, ensure_ascii=False), flush=True)
+        print(json.dumps(about, ensure_ascii=False), flush=True)  # the recording's description
         print(f"replaying {args.recording} as drill {room.id} at {server.url}; open a link "
               "below in a browser to watch; Ctrl-C to stop", file=sys.stderr, flush=True)
         for line in link_lines(info):

@@ -29,6 +29,8 @@ export class Connection {
     this.timer = null;
     this.stopped = false;
     this.lastFrameAt = null;
+    /** WebSockets opened so far (the first connection and every reconnection). */
+    this.opened = 0;
   }
 
   connect() {
@@ -44,6 +46,7 @@ export class Connection {
     }
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    this.opened++;
     let wasOpen = false;
     ws.onopen = () => {
       wasOpen = true;
@@ -123,10 +126,11 @@ export class Connection {
     });
   }
 
-  /** Close for good (no reconnection). */
+  /** Close for good (no reconnection: the drill has ended, or the join was refused). */
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.timer = null;
     if (this.ws) this.ws.close(1000);
   }
 

@@ -32,6 +32,7 @@ export class Hazards {
     scene.add(this.group);
     this.items = new Map(); // id -> {key, obj, floor, flicker: [meshes]}
     this.viewElevation = Infinity;
+    this.only = null;
   }
 
   elevation(floor) {
@@ -55,7 +56,7 @@ export class Hazards {
       this.group.add(item.obj);
     }
     for (const id of [...this.items.keys()]) if (!seen.has(id)) this._remove(id);
-    this.setFloor(this.viewElevation);
+    this.setFloor(this.viewElevation, this.only);
   }
 
   _remove(id) {
@@ -160,11 +161,14 @@ export class Hazards {
     return { obj, floor: obj.userData.floor ?? floor, flicker, key: '' };
   }
 
-  /** Hide hazards on floors above the viewed one (elevation in m). */
-  setFloor(viewElevation) {
+  /** Hide hazards on floors above the viewed one (elevation in m), or, with `only` (a
+   * floor index), on every other floor. */
+  setFloor(viewElevation, only = null) {
     this.viewElevation = viewElevation;
+    this.only = only;
     for (const item of this.items.values()) {
-      item.obj.visible = this.elevation(item.floor) <= viewElevation + 1e-6;
+      item.obj.visible = only !== null && only !== undefined ? item.floor === only
+        : this.elevation(item.floor) <= viewElevation + 1e-6;
     }
   }
 

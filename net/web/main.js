@@ -6,6 +6,7 @@ import { DrillState, ON_STAIR, WAITING, scriptEntry } from './protocol.js';
 import { Connection, socketUrl } from './connection.js';
 import { currentLang, hasKey, label, setCurrentLang, t, tr, translate } from './i18n.js';
 import { Panels, unlockAudio } from './panels.js';
+import { clock } from './dom.js';
 import { VR } from './vr.js';
 
 const $ = (id) => document.getElementById(id);
@@ -55,6 +56,14 @@ const s = {
   replay: null,
   reportUrl: null,
   reportPolling: false,
+  /** The welcome came; its state (the first snapshot) not yet. */
+  awaitFirst: false,
+  /** The floors this connection receives: `key` ('all' or '0,2') as acknowledged, the
+   * key asked for and not yet answered, one the server refused (not asked again), and
+   * the acknowledged floors (null: all). */
+  sub: { key: 'all', asking: null, refused: null, floors: null },
+  /** The server's `ended` message once the drill has ended (nothing reconnects then). */
+  ended: null,
 };
 const d = { state: new DrillState() };
 let conn = null;
@@ -177,6 +186,12 @@ function onClose(ev, wasOpen) {
   const was = s.joined;
   s.joined = false;
   if (s.fatal) return;
+  if (ev.code === 1000 && ev.reason === 'drill ended') {
+    // The server ended the drill but its `ended` did not get through: never reconnect to
+    // it; info.json says why and when.
+    endedFromInfo();
+    return;
+  }
   if (was || s.everJoined) {
     setError('lost', 'err.lost');
   } else if (!wasOpen) {
@@ -189,6 +204,7 @@ function onClose(ev, wasOpen) {
 }
 
 function onMessage(msg) {
+  if (msg.type === 'ended') { onEnded(msg); return; } // the answer to a join, or the end
   if (!s.joined) {
     if (msg.type === 'welcome') { onWelcome(msg); return; }
     if (msg.type === 'error') { onJoinError(msg); return; }
@@ -196,6 +212,8 @@ function onMessage(msg) {
   }
   switch (msg.type) {
     case 'snapshot':
+      if (s.awaitFirst) onFirstSnapshot(msg); else onState(msg);
+      break;
     case 'delta':
       onState(msg);
       break;
@@ -252,23 +270,44 @@ function onWelcome(w) {
   if (s.errorCode === 'lost' || s.errorCode === 'unreachable') clearError();
   if (again) panels.toast(t('err.resumed'), 'ok', 'err.resumed');
   const fresh = s.builtDrill !== w.drill;
+  s.replay = w.replay && typeof w.replay === 'object'
+    ? { start: w.replay.start ?? 0, end: w.replay.end ?? null } : null;
   if (fresh) {
     panels.build(w);
     translate(document);
     s.alarmIds.clear();
     s.exitsKey = s.hazardsKey = '';
   }
+  // The state follows in a `snapshot` (older servers put it inside the welcome); deltas
+  // before it are ignored (the state is stale until then).
   d.state = new DrillState();
-  const t0 = performance.now();
-  d.state.applySnapshot(w.snapshot);
-  if (Array.isArray(w.script) && !Array.isArray(w.snapshot.script)) d.state.script = w.script.map(scriptEntry);
-  s.replay = w.snapshot.replay ? { start: w.replay?.start ?? 0, end: w.replay?.end ?? null } : null;
-  s.tickAt = performance.now();
+  s.awaitFirst = true;
   s.mySlot = -1;
-  if (fresh) buildView(w).then(() => { afterTick([], null); placeView(); });
-  else afterTick([], t0);
-  if (w.snapshot.status === 'ended') panels.banner('ended', 'err.ended', { drill: w.drill }, 'info');
-  if (w.snapshot.replay) panels.banner('replay', 'status.replay', null, 'info');
+  // A new connection receives every floor until it subscribes to the one shown.
+  s.sub = { key: 'all', asking: null, refused: null, floors: null };
+  if (fresh) {
+    buildView(w).then(() => {
+      if (d.state.snapshots) afterTick([], null);
+      placeView();
+      syncFloors();
+    });
+  }
+  if (w.snapshot) onFirstSnapshot(w.snapshot);
+  if (!fresh) syncFloors();
+}
+
+/** The first snapshot after a welcome: the drill's state as the page starts from it. */
+function onFirstSnapshot(snap) {
+  const w = s.welcome;
+  s.awaitFirst = false;
+  const t0 = conn?.lastFrameAt ?? performance.now();
+  d.state.applySnapshot(snap);
+  if (Array.isArray(w.script) && !Array.isArray(snap.script)) d.state.script = w.script.map(scriptEntry);
+  if (snap.replay && !s.replay) s.replay = { start: w.replay?.start ?? 0, end: w.replay?.end ?? null };
+  s.tickAt = performance.now();
+  afterTick([], s.buildingReady ? t0 : null);
+  if (snap.status === 'ended') panels.banner('ended', 'err.ended', { drill: w.drill }, 'info');
+  if (s.replay) panels.banner('replay', 'status.replay', null, 'info');
 }
 
 async function buildView(w) {
@@ -304,8 +343,8 @@ async function buildView(w) {
 function placeView() {
   if (!view || !s.buildingReady) return;
   const mine = myPosition();
-  if (mine) view.setFloor(floorOf(mine[2]));
-  panels.showView(view.floor, view.cameraName);
+  if (mine) view.setFloor(myFloor() ?? floorOf(mine[2]));
+  panels.showView(shownFloor(), view.cameraName);
   const av = myAvatar();
   if (mine && av && typeof av.heading === 'number') view.setHeading(av.heading / 1000);
 }
@@ -372,7 +411,8 @@ function afterTick(events, t0) {
  * ask info.json until it names it, then show the link (instructors and observers).
  */
 function watchReport() {
-  if (s.reportPolling || s.role === 'participant' || !s.drill) return;
+  // Participants are told of the report by `ended` (everyone gets its link).
+  if (s.reportPolling || (s.role === 'participant' && !s.ended?.report) || !s.drill) return;
   s.reportPolling = true;
   let polls = 0;
   const poll = async () => {
@@ -384,19 +424,118 @@ function watchReport() {
     polls++;
     if (info && typeof info.report === 'string' && info.report) {
       s.reportUrl = new URL(info.report, window.location.href).href;
-      panels.setReport(s.reportUrl);
+      panels?.setReport(s.reportUrl);
+      endedReport('ready', s.reportUrl);
+      return;
+    }
+    if (info?.report_failed) {
+      panels?.setReport('none');
+      endedReport('failed');
       return;
     }
     // A server that says nothing of reports (no `report` key), or says the drill is not
     // recorded (`recorded: false`), will not write one.
     if ((info && !('report' in info) && polls >= 3) || info?.recorded === false || polls >= REPORT_POLLS) {
-      panels.setReport('none');
+      panels?.setReport('none');
+      if (info?.recorded === false) endedReport('none');
       return;
     }
-    panels.setReport('waiting');
+    panels?.setReport('waiting');
     setTimeout(poll, Math.min(4000, 500 + 250 * polls));
   };
   poll();
+}
+
+// ------------------------------------------------------------------ the drill has ended
+
+/**
+ * `ended` {drill, scenario, reason, t, recording, report}: the drill is over and the
+ * server closes the connection. Say so (why, at what simulated time, the report), and
+ * never reconnect.
+ */
+function onEnded(msg) {
+  s.ended = { reason: msg.reason ?? null, t: Number(msg.t) || 0, recording: msg.recording ?? null,
+    report: typeof msg.report === 'string' && msg.report ? new URL(msg.report, window.location.href).href : null,
+    drill: msg.drill || s.drill };
+  s.fatal = true;
+  s.awaitFirst = false;
+  conn?.stop();
+  releaseKeys();
+  $('conn').hidden = true;
+  setError('ended', 'err.ended', { drill: s.ended.drill });
+  if (s.welcome) {
+    d.state.status = 'ended';
+    if (Number.isFinite(msg.t)) d.state.t = Math.max(d.state.t, msg.t);
+    panels.update(d.state, youStatus());
+    panels.banner('ended', 'err.ended', { drill: s.ended.drill }, 'info');
+  }
+  showEnded();
+  if (s.ended.report) {
+    panels?.setReport('waiting');
+    s.reportPolling = false; // a poll that gave up before the end may look again
+    watchReport();
+  } else if (s.welcome && !s.replay) {
+    panels?.setReport('none');
+  }
+}
+
+/** The connection closed as "drill ended" without an `ended`: take its facts from info.json. */
+async function endedFromInfo() {
+  s.fatal = true;
+  conn?.stop();
+  let info = null;
+  try {
+    const res = await fetch(`/drills/${encodeURIComponent(s.drill)}/info.json`, { cache: 'no-store' });
+    if (res.ok) info = await res.json();
+  } catch { /* gone */ }
+  const url = info && (info.recorded && !info.report_failed) ? `/drills/${encodeURIComponent(s.drill)}/report/` : null;
+  onEnded({ drill: s.drill, reason: info?.reason ?? null, t: info?.t ?? d.state.t,
+    recording: info?.recording ?? null, report: info?.report || url });
+}
+
+/** The ended card: over the last picture of the drill, or alone (the drill had ended). */
+function showEnded() {
+  const e = s.ended;
+  const card = $('ended');
+  const over = !!s.welcome && !$('app').hidden;
+  if (!over) { $('app').hidden = true; $('join').hidden = true; $('page').hidden = true; }
+  card.classList.toggle('over', over);
+  document.body.classList.add('ended');
+  const reason = ['instructor', 'idle', 'server'].includes(e.reason) ? e.reason : 'other';
+  label($('ended-text'), `ended.${reason}`, { drill: e.drill, t: clock(e.t) });
+  const link = $('ended-report-link');
+  if (e.report) {
+    link.href = e.report;
+    link.hidden = false;
+    label($('ended-report-note'), 'ended.report.writing');
+  } else {
+    link.hidden = true;
+    const why = s.replay || d.state.replay ? 'ended.noreport.replay'
+      : e.recording === null ? 'ended.noreport.unrecorded' : 'ended.noreport';
+    label($('ended-report-note'), why);
+  }
+  const rec = $('ended-rec');
+  rec.hidden = !e.recording;
+  if (e.recording) label(rec, 'ended.recording', { file: e.recording });
+  const close = $('ended-close');
+  close.hidden = !over;
+  close.onclick = () => { card.hidden = true; document.body.classList.remove('ended'); };
+  card.hidden = false;
+}
+
+/** What the ended card says of the report as info.json learns more: ready, failed, none. */
+function endedReport(what, url) {
+  if (!s.ended) return;
+  const link = $('ended-report-link');
+  if (what === 'ready' && url) {
+    link.href = url;
+    link.hidden = false;
+    label($('ended-report-note'), 'ended.report.ready');
+  } else if (what === 'failed') {
+    label($('ended-report-note'), 'ended.report.failed');
+  } else if (what === 'none' && !s.ended.report) {
+    link.hidden = true;
+  }
 }
 
 function onEvent(e) {
@@ -451,7 +590,18 @@ function myInside() {
   if (s.mySlot >= 0) return true;
   const av = myAvatar();
   if (av && av.inside === false) return false;
+  // Not among the agents received: on a floor not shown (the avatar says it is inside).
+  if (av && av.inside === true) return true;
   return s.seenMine ? false : null;
+}
+
+/** Index of the floor the own avatar is on (the crowd's, else its pose's), or null. */
+function myFloor() {
+  if (s.myAgent === null) return null;
+  const av = myAvatar();
+  if (s.mySlot < 0 && av && av.inside !== false && Number.isInteger(av.floor)) return av.floor;
+  const pos = myPosition();
+  return pos ? floorOf(pos[2]) : null;
 }
 
 /** Index of the floor at protocol height z: the highest at or below z + 0.5 m. */
@@ -464,7 +614,7 @@ function floorOf(z) {
 
 function youStatus() {
   const pos = myPosition();
-  const floor = pos ? floorOf(pos[2]) : null;
+  const floor = myFloor();
   if (s.myAgent === null) return { key: 'you.none', pos: null, floor: null };
   if (s.mySlot >= 0) {
     const st = d.state.agents.state[s.mySlot];
@@ -472,6 +622,11 @@ function youStatus() {
     return { key, pos, floor };
   }
   const av = myAvatar();
+  if (av && av.inside === true) {
+    // On a floor the page does not show (its people are not received): still inside.
+    const id = s.welcome?.scene?.floors?.[floor]?.id ?? String(floor ?? '');
+    return { key: 'you.onfloor', args: { floor: id }, pos, floor };
+  }
   if (av && av.exit) return { key: 'you.out', args: { exit: av.exit }, pos: null, floor: null };
   return { key: 'you.outplain', pos: null, floor: null };
 }
@@ -487,10 +642,10 @@ function inSmoke(pos, floor) {
 
 function followOwnFloor() {
   if (!view || !s.buildingReady) return;
-  const pos = myPosition();
-  if (!pos) return;
-  const f = floorOf(pos[2]);
-  if (s.myFloor !== null && f !== s.myFloor && f !== view.floor) setFloor(f);
+  const f = myFloor();
+  if (f === null) return;
+  // One floor shown: the view goes along when the own avatar changes floors.
+  if (s.myFloor !== null && f !== s.myFloor && !view.allFloors && f !== view.floor) setFloor(f);
   s.myFloor = f;
 }
 
@@ -498,7 +653,7 @@ function followOwnFloor() {
 
 /** A reply's error as a sentence of the page's language: {key, args} for i18n.t. */
 function explain(reply, type, fields = {}) {
-  const known = ['refused', 'state', 'forbidden', 'rate_limited', 'bad_field', 'timeout', 'disconnected'];
+  const known = ['refused', 'state', 'forbidden', 'rate_limited', 'bad_field', 'timeout', 'disconnected', 'busy'];
   let key = known.includes(reply.code) ? `err.${reply.code}` : 'err.other';
   const status = d.state.status;
   if (reply.code === 'state' && (status === 'ended' || status === 'finished') && !d.state.replay) key = 'err.ended';
@@ -645,17 +800,53 @@ function bindPointer() {
 
 // ------------------------------------------------------------------ view controls
 
+/** Show floor `i` (null or 'all': every floor); the page then receives only its people. */
 function setFloor(i) {
   if (!view) return null;
-  const f = view.setFloor(i);
-  panels.showView(f, view.cameraName);
+  const f = i === null || i === 'all' ? view.setAllFloors() : view.setFloor(i);
+  panels.showView(shownFloor(), view.cameraName);
+  syncFloors();
   return f;
+}
+
+/** The floor shown alone, or null when the view shows every floor. */
+function shownFloor() {
+  return !view || view.allFloors ? null : view.floor;
+}
+
+/**
+ * Receive the people of the floor shown (`subscribe {floors: [k]}`), or of every floor
+ * when all are shown (`subscribe {}`); the server acks, then sends a snapshot of the new
+ * view. One request at a time; a refused view is not asked for again.
+ */
+function syncFloors() {
+  if (!conn || !s.joined || !view || !s.buildingReady || s.sub.refused === '*') return;
+  const k = shownFloor();
+  const key = k === null ? 'all' : String(k);
+  if (key === s.sub.key || key === s.sub.asking || key === s.sub.refused || s.sub.asking) return;
+  s.sub.asking = key;
+  const sub = s.sub;
+  conn.request('subscribe', k === null ? {} : { floors: [k] }).then((r) => {
+    if (s.sub !== sub) return; // a new connection (welcome) since
+    sub.asking = null;
+    if (r.type === 'ack') {
+      sub.key = key;
+      sub.refused = null;
+      sub.floors = Array.isArray(r.floors) ? r.floors : null;
+    } else if (r.code === 'unknown_type' || r.code === 'bad_field') {
+      sub.refused = key; // an older server, or a floor it does not know: keep what comes
+      if (r.code === 'unknown_type') sub.refused = '*';
+    } else if (r.code !== 'disconnected') {
+      sub.refused = key; // busy (too many views): everything keeps coming
+    }
+    if (sub.refused !== '*') syncFloors(); // the floor may have changed meanwhile
+  });
 }
 
 function setCamera(name) {
   if (!view) return null;
   const c = view.setCamera(name);
-  panels.showView(view.floor, c);
+  panels.showView(shownFloor(), c);
   return c;
 }
 
@@ -687,11 +878,20 @@ window.evacdrill = {
       joined: s.joined,
       role: s.role,
       drill: s.drill,
-      status: s.welcome ? d.state.status : null,
+      status: s.welcome ? d.state.status : s.ended ? 'ended' : null,
       t: d.state.t,
       agents: view && view.crowd.mesh ? view.crowd.mesh.count : 0,
-      evacuated: Math.max(0, d.state.total - d.state.agents.n),
+      evacuated: Number.isFinite(d.state.evacuated) && d.state.floor_counts
+        ? d.state.evacuated : Math.max(0, d.state.total - d.state.inside),
       total: d.state.total,
+      /** People inside the building (every floor: the server's floor counts). */
+      people: d.state.inside,
+      floorCounts: d.state.floor_counts ? [...d.state.floor_counts] : null,
+      /** The floors this page receives, as the server acknowledged (null: every floor). */
+      subscribed: s.sub.floors ? [...s.sub.floors] : null,
+      allFloors: view ? view.allFloors : null,
+      /** The server's `ended` ({reason, t, recording, report}), or null. */
+      ended: s.ended ? { ...s.ended } : null,
       hazards: view && view.hazards ? view.hazards.ids() : [],
       exits: [...(d.state.exits || [])],
       error: s.error,
@@ -724,11 +924,13 @@ window.evacdrill = {
       messagesIn: conn ? conn.messagesIn : 0,
       seq: d.state.seq,
       snapshots: d.state.snapshots,
+      sockets: conn ? conn.opened : 0, // WebSockets opened (reconnections + 1)
       firstDrawMs: s.firstDrawMs,
       frameMs: [...s.frameMs], // CPU time of the last frames (update + draw calls), ms
     };
   },
   setLang: (code) => setLang(code),
+  /** Show floor i alone (null or 'all': every floor). */
   setFloor: (i) => setFloor(i),
   setCamera: (name) => setCamera(name),
   send: (type, fields = {}) => send(type, fields),
@@ -741,6 +943,7 @@ function setupVR() {
     button: $('vr-enter'),
     view: () => (view && s.buildingReady ? view : null),
     send: (type, fields) => send(type, fields, { quiet: true }),
+    post: (type, fields) => !!conn && s.joined && conn.post(type, fields),
     // An embodied participant's pose stands where the avatar is; others where they look from.
     position: () => myPosition() ?? (view ? view.viewerPosition() : null),
     canPose: () => s.joined && (s.role === 'instructor'

@@ -108,7 +108,8 @@ export class Panels {
     this.control = this.palette = this.timeline = this.evaluation = this.replayBar = null;
     $('replaybar')?.remove();
     document.body.classList.remove('replaying');
-    const replay = !!w.snapshot?.replay;
+    // A replay's welcome has its time range (`replay`); older servers said it in the snapshot.
+    const replay = !!(w.replay || w.snapshot?.replay);
     const watcher = w.role !== 'participant';
     this.report = watcher && !replay ? new ReportLink() : null;
     if (w.role === 'participant') {
@@ -169,8 +170,24 @@ export class Panels {
   _viewbar(w) {
     const floors = $('floors');
     floors.replaceChildren(el('span', { class: 'bar-label', i18n: 'view.floor' }));
-    w.scene.floors.forEach((f, i) => floors.append(
-      el('button', { class: 'floor-btn', dataset: { floor: String(i) }, onclick: () => this.a.setFloor(i) }, f.id)));
+    this.floorCounts = [];
+    this.floorKey = '';
+    // Several floors: "all" draws the whole building; a floor draws (and receives) only its
+    // people. Each button says how many are inside on it (floor_counts), drawn or not.
+    if (w.scene.floors.length > 1) {
+      const n = el('span', { class: 'floor-n', id: 'floor-n-all' });
+      floors.append(el('button', {
+        class: 'floor-btn floor-all', id: 'floor-all', dataset: { floor: 'all' }, onclick: () => this.a.setFloor(null),
+      }, el('span', { i18n: 'view.allfloors' }), n));
+      this.floorCounts.push({ floor: null, n, btn: n.parentNode });
+    }
+    w.scene.floors.forEach((f, i) => {
+      const n = el('span', { class: 'floor-n', id: `floor-n-${i}` });
+      const btn = el('button', { class: 'floor-btn', dataset: { floor: String(i) }, onclick: () => this.a.setFloor(i) },
+        el('span', { class: 'floor-id' }, f.id), n);
+      floors.append(btn);
+      this.floorCounts.push({ floor: i, id: f.id, n, btn });
+    });
     const cams = $('cameras');
     cams.replaceChildren(el('span', { class: 'bar-label', i18n: 'view.camera' }));
     for (const c of ['overview', 'plan', 'first']) {
@@ -286,8 +303,11 @@ export class Panels {
     set('hud-t', clock(d.t));
     const st = $('hud-status');
     if (st && st.dataset.i18n !== `status.${d.status}`) label(st, `status.${d.status}`);
-    set('hud-inside', String(d.agents.n));
-    set('hud-evacuated', String(Math.max(0, d.total - d.agents.n)));
+    // The people inside and out are the server's counts: the agents received may be only
+    // those of the floor shown (`subscribe`).
+    set('hud-inside', String(d.inside));
+    set('hud-evacuated', String(Number.isFinite(d.evacuated) ? d.evacuated : Math.max(0, d.total - d.inside)));
+    this._updateFloorCounts(d);
     const youEl = $('hud-you');
     if (youEl && you) {
       if (youEl.dataset.i18n !== you.key || youEl.dataset.i18nArgs !== (you.args ? JSON.stringify(you.args) : undefined)) {
@@ -301,6 +321,28 @@ export class Panels {
     if (this.logList) this._updateLog(d);
     this.timeline?.update(d.script);
     for (const p of this.parts) if (p !== this.timeline) p.update?.(d);
+  }
+
+  /** The number of people inside on each floor, on the floor buttons (with a tooltip). */
+  _updateFloorCounts(d) {
+    if (!this.floorCounts?.length) return;
+    const counts = Array.isArray(d.floor_counts) ? d.floor_counts : null;
+    const key = counts ? counts.join(',') : '';
+    if (key === this.floorKey) return;
+    this.floorKey = key;
+    for (const f of this.floorCounts) {
+      const n = !counts ? null : f.floor === null ? d.inside : (counts[f.floor] ?? 0);
+      f.n.textContent = n === null ? '' : String(n);
+      if (n === null) {
+        delete f.btn.dataset.i18nTitle; delete f.btn.dataset.i18nArgs; f.btn.removeAttribute('title');
+        continue;
+      }
+      const tkey = f.floor === null ? 'view.allfloors.count' : 'view.floor.count';
+      const args = f.floor === null ? { n } : { floor: f.id, n };
+      f.btn.dataset.i18nTitle = tkey;
+      f.btn.dataset.i18nArgs = JSON.stringify(args);
+      f.btn.title = t(tkey, args);
+    }
   }
 
   _updateDoors(exits, pos, floor) {
@@ -352,9 +394,13 @@ export class Panels {
     if (this.lastState) this.update(this.lastState, this.lastYou);
   }
 
-  /** Mark the floor and camera buttons in use. */
+  /** Mark the floor (null: all floors) and camera buttons in use. */
   showView(floor, camera) {
-    for (const b of document.querySelectorAll('.floor-btn')) b.classList.toggle('active', Number(b.dataset.floor) === floor);
+    const single = !document.querySelector('.floor-all'); // one floor: its button is the building
+    for (const b of document.querySelectorAll('.floor-btn')) {
+      const on = single || (b.dataset.floor === 'all' ? floor === null : floor !== null && Number(b.dataset.floor) === floor);
+      b.classList.toggle('active', on);
+    }
     for (const b of document.querySelectorAll('.cam-btn')) b.classList.toggle('active', b.dataset.camera === camera);
   }
 

@@ -1,6 +1,7 @@
 // Protocol v1 of the drill server (docs/protocol.md): msgpack messages, and the agent
 // state kept from snapshots and deltas exactly as net/state.py::AgentDecoder keeps it
-// (gone, st/stv, moved/dxy, far, then born/born_pos/born_st: agents that joined).
+// (gone, st/stv, moved/dxy, far, then born/born_pos/born_st: agents that joined or came
+// into the client's view, merged into the ascending id order).
 // No three.js here: this module runs in node (tests/web/js/) as well as in the page.
 
 import { encode, decode } from './vendor/msgpack/index.js';
@@ -180,10 +181,21 @@ export class AgentState {
     if (pos.length !== 3 * k || !(st instanceof Uint8Array) || st.length !== k) {
       throw new ProtocolError('delta: born, born_pos and born_st lengths disagree');
     }
+    if (!k) return;
+    for (let i = 1; i < k; i++) {
+      if (ids[i] <= ids[i - 1]) throw new ProtocolError('delta: born ids do not ascend');
+    }
     const n = this.n;
-    if (k && n && ids[0] <= this.ids[n - 1]) throw new ProtocolError('delta: born ids do not ascend');
+    // Agents that came into view (a subscription to some floors) may lie anywhere in the
+    // id order; participants' avatars that joined are larger than every id (appended).
+    const append = n === 0 || ids[0] > this.ids[n - 1];
+    if (!append) {
+      for (let i = 0; i < k; i++) {
+        if (this.slotOf(ids[i]) >= 0) throw new ProtocolError(`delta: born agent ${ids[i]} is already there`);
+      }
+    }
     if (this.ids.length < n + k) {
-      // Grow, keeping what is there (rare: a participant's avatar joined).
+      // Grow, keeping what is there.
       const cap = Math.max(n + k, Math.ceil(1.25 * this.ids.length), 16);
       const grow = (a, m, Type) => { const b = new Type(m * cap); b.set(a.subarray(0, m * n)); return b; };
       this.ids = grow(this.ids, 1, Uint32Array);
@@ -191,10 +203,32 @@ export class AgentState {
       this.prev = grow(this.prev, 3, Int32Array);
       this.state = grow(this.state, 1, Uint8Array);
     }
-    this.ids.set(ids, n);
-    this.pos.set(pos, 3 * n);
-    this.prev.set(pos, 3 * n);
-    this.state.set(st, n);
+    if (append) {
+      this.ids.set(ids, n);
+      this.pos.set(pos, 3 * n);
+      this.prev.set(pos, 3 * n);
+      this.state.set(st, n);
+    } else {
+      // Merge from the back, in place: both lists ascend, and the slot written (w) is
+      // always past the old agent still to be read (i), so nothing is overwritten early.
+      const I = this.ids, P = this.pos, R = this.prev, S = this.state;
+      let i = n - 1, j = k - 1;
+      for (let w = n + k - 1; j >= 0; w--) {
+        const w3 = 3 * w;
+        if (i >= 0 && I[i] > ids[j]) {
+          const i3 = 3 * i;
+          I[w] = I[i]; S[w] = S[i];
+          P[w3] = P[i3]; P[w3 + 1] = P[i3 + 1]; P[w3 + 2] = P[i3 + 2];
+          R[w3] = R[i3]; R[w3 + 1] = R[i3 + 1]; R[w3 + 2] = R[i3 + 2];
+          i--;
+        } else {
+          const j3 = 3 * j;
+          I[w] = ids[j]; S[w] = st[j];
+          P[w3] = R[w3] = pos[j3]; P[w3 + 1] = R[w3 + 1] = pos[j3 + 1]; P[w3 + 2] = R[w3 + 2] = pos[j3 + 2];
+          j--;
+        }
+      }
+    }
     this.n = n + k;
     this.layout++;
   }
@@ -249,6 +283,9 @@ export class DrillState {
     this.log = [];
     /** People out by each exit (`exit_counts`, in welcome.scene.exits order), or null. */
     this.exit_counts = null;
+    /** People inside on each floor (`floor_counts`, by floor index, every floor), or null
+     * (an older server: the agents received are everyone). */
+    this.floor_counts = null;
     /** The scripted timeline with each entry's state (welcome.script, then deltas), or null. */
     this.script = null;
     /** The plan's steps with their state (instructors and observers), or null. */
@@ -261,7 +298,7 @@ export class DrillState {
 
   _fields(m) {
     for (const k of ['tick', 't', 'ts', 'total', 'status', 'speed', 'exits', 'hazards', 'evacuated',
-      'exit_counts', 'plan']) {
+      'exit_counts', 'floor_counts', 'plan']) {
       if (m[k] !== undefined) this[k] = m[k];
     }
     if (Array.isArray(m.script)) this.script = m.script.map(scriptEntry);
@@ -307,7 +344,10 @@ export class DrillState {
     this.seq = m.seq;
     this._fields(m);
     // The server sends `total` when it changes; older servers did not: count the born.
-    if (m.born !== undefined && m.total === undefined) this.total += m.born.byteLength / 4;
+    // (A server that sends floor counts has views: agents born into the view are not new.)
+    if (m.born !== undefined && m.total === undefined && this.floor_counts === null) {
+      this.total += m.born.byteLength / 4;
+    }
     if (m.avatars) Object.assign(this.avatars, m.avatars);
     if (m.avatars_gone) for (const p of m.avatars_gone) delete this.avatars[String(p)];
     if (m.marks) this.marks = this.marks.concat(m.marks).slice(-500);
@@ -324,6 +364,19 @@ export class DrillState {
     return { applied: false, resync: false, events: [] };
   }
 
-  /** People inside (agents still in the stream). */
-  get inside() { return this.agents.n; }
+  /**
+   * People inside the building, on every floor: the sum of `floor_counts` (the agents
+   * received may be only those of the floors subscribed to), else the agents received.
+   */
+  get inside() {
+    const fc = this.floor_counts;
+    if (Array.isArray(fc)) return fc.reduce((a, b) => a + (Number(b) || 0), 0);
+    return this.agents.n;
+  }
+
+  /** People inside on floor `i` (null when the server does not say). */
+  onFloor(i) {
+    const fc = this.floor_counts;
+    return Array.isArray(fc) && Number.isFinite(fc[i]) ? fc[i] : null;
+  }
 }

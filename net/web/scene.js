@@ -84,6 +84,8 @@ export class View {
     this.exitMats = new Map();
     this.exitOpen = [];
     this.floor = 0;
+    /** Every floor is drawn (the floor selector's "all floors"); else only `floor`. */
+    this.allFloors = true;
     this.cameraName = 'overview';
     this.follow = -1; // slot of the own avatar for the first-person camera
     this.heading = 0; // world angle of the first-person view about y
@@ -143,7 +145,7 @@ export class View {
     this._decorate(info);
     this.scene.add(this.building);
     this.hazards = new Hazards(this.scene, info);
-    this.setFloor(info.floors.length - 1);
+    this.setAllFloors();
     this.frameOverview();
     return fromGlb;
   }
@@ -379,10 +381,26 @@ export class View {
   /** Index of the floor at protocol height z (the highest at or below z + 0.5 m). */
   floorAt(z) { return this._floorAt(z); }
 
+  /** Draw only floor `i` (a building of one floor: that is all of it). */
   setFloor(i) {
     if (!this.info) return this.floor;
     const n = this.info.floors.length;
     this.floor = Math.max(0, Math.min(n - 1, Number(i) | 0));
+    this.allFloors = n <= 1;
+    return this._floorChanged();
+  }
+
+  /** Draw every floor; picking, the plan and the overview's target use the highest. */
+  setAllFloors() {
+    if (!this.info) return this.floor;
+    let top = 0;
+    this.elevations.forEach((e, i) => { if (e > this.elevations[top]) top = i; });
+    this.floor = top;
+    this.allFloors = true;
+    return this._floorChanged();
+  }
+
+  _floorChanged() {
     this._applyFloor();
     this._fitPlan();
     const elev = this.elevations[this.floor];
@@ -395,12 +413,13 @@ export class View {
   _applyFloor() {
     if (!this.info) return;
     const elev = this.elevations[this.floor];
-    const vis = (f) => f < 0 || this.elevations[f] <= elev + 1e-6;
+    // One floor: only it (the server sends only its people); all: every floor.
+    const vis = (f) => f < 0 || this.allFloors || f === this.floor;
     this.building?.children.forEach((o) => { o.visible = vis(o.userData.floor ?? 0); });
     this.marks.children.forEach((o) => { o.visible = vis(o.userData.floor ?? 0); });
-    this.hazards?.setFloor(elev);
+    this.hazards?.setFloor(this.allFloors ? Infinity : elev, this.allFloors ? null : this.floor);
     const above = this.elevations.filter((e) => e > elev + 1e-6);
-    this.cutY = above.length ? Math.min(...above) - 0.05 : Infinity;
+    this.cutY = this.allFloors || !above.length ? Infinity : Math.min(...above) - 0.05;
   }
 
   frameOverview() {

@@ -1,13 +1,18 @@
 // VR: the "进入 VR / Enter VR" button where the browser offers WebXR `immersive-vr`, the
-// session (drawn by scene.js View.startXR), and the head pose sent as `pose` at most at
-// the server's tick rate. The head orientation is taken in the three.js world (y-up, as
+// session (drawn by scene.js View.startXR), and the head pose sent as `pose` at most 30
+// times a second (the server keeps the latest pose of each tick and never counts poses
+// toward its rate limit; it acknowledges one only when it asks, `ack: true`). The head orientation is taken in the three.js world (y-up, as
 // the XR viewer gives it) and sent in the protocol's z-up frame (x east, y north, z up).
 // window.evacdrill.xrPose(q) feeds one orientation through the same path (tests).
 
 import { label } from './i18n.js';
 
-/** At most one pose per server tick (10 Hz). */
-const MIN_INTERVAL_MS = 100;
+/** At most 30 poses a second: the server applies the latest of each tick (10 Hz), so
+ * this keeps the pose it applies fresh (under 34 ms old) without sending every frame. */
+const MIN_INTERVAL_MS = 1000 / 30;
+/** One pose a second (and the one after a refusal) asks for an ack, to learn whether
+ * poses are taken; the others go without waiting for anything. */
+const ACK_EVERY_MS = 1000;
 /** A head turned less than this (radians, about 0.25°) is not sent again ... */
 const MIN_TURN = 0.004;
 /** ... unless this long has passed, ms. */
@@ -47,7 +52,8 @@ function angleBetween(a, b) {
 
 export class VR {
   /**
-   * hooks: button (element), view() (the scene.js View or null), send(type, fields),
+   * hooks: button (element), view() (the scene.js View or null), send(type, fields)
+   * (a request: resolves with the reply), post(type, fields) (no reply; false if not sent),
    * position() -> [x, y, z] m to send (own avatar, else the camera) or null,
    * canPose() (the role may send `pose`), floor() (viewed floor), steer([dx, dy]) (a
    * thumbstick direction, [0, 0] stops), draw(time) (one XR frame), onState(key, args)
@@ -58,6 +64,8 @@ export class VR {
     this.supported = false;
     this.session = null;
     this.lastSent = -Infinity;
+    this.lastAsked = -Infinity;
+    this.refused = false;
     this.lastHead = null;
     this.steerKey = '0,0';
     this.sent = 0;
@@ -123,8 +131,9 @@ export class VR {
 
   /**
    * The head orientation `q` ([x, y, z, w], y-up world): sent as `pose` unless one went
-   * out less than a tick ago (or the head has not turned). Resolves with what was sent:
-   * {sent, head (z-up), heading, reply}.
+   * out less than 1/30 s ago (or the head has not turned). Resolves with what was sent:
+   * {sent, head (z-up), heading, reply (the ack or error of a pose that asked for one,
+   * else null)}.
    */
   async pose(q, now = performance.now()) {
     if (!this.h.canPose()) return { sent: false, why: 'role' };
@@ -144,10 +153,17 @@ export class VR {
       head: head.map((v) => Math.round(v * 10000) / 10000 + 0), // + 0: no -0 on the wire
       floor: this.h.floor(),
     };
+    if (!this.refused && now - this.lastAsked < ACK_EVERY_MS) {
+      if (!this.h.post('pose', fields)) return { sent: false, why: 'disconnected' };
+      this.sent++;
+      return { sent: true, head: fields.head, heading: fields.heading, reply: null };
+    }
+    this.lastAsked = now;
     this.sent++;
-    const reply = await this.h.send('pose', fields);
-    // A refused pose is not repeated ten times a second (the server counts refusals).
-    if (reply.type === 'error') this.lastSent = performance.now() + 2000;
+    const reply = await this.h.send('pose', { ...fields, ack: true });
+    // A refused pose is not repeated 30 times a second (the server counts refusals).
+    this.refused = reply.type === 'error';
+    if (this.refused) this.lastSent = performance.now() + 2000;
     return { sent: true, head: fields.head, heading: fields.heading, reply };
   }
 

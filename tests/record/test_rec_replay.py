@@ -162,9 +162,9 @@ def test_replay_serve_on_the_command_line(hall_rec, tmp_path):
                              "--serve", "--port", "0", "--from", "5", "--tokens", str(tokens)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = json.loads(proc.stdout.readline())  # the recording's description
+        info = json.loads(proc.stdout.readline())  # the join line first, as drill serve
+        line = json.loads(proc.stdout.readline())  # then the recording's description
         assert line["scenario"] == "rec_hall" and line["damage"] is None
-        info = json.loads(proc.stdout.readline())
         assert info == json.loads(tokens.read_text()) and info["replay"] == str(hall_rec)
 
         async def body():

@@ -259,8 +259,8 @@ def test_replay_serve_prints_the_links_too(tmp_path):
     rec = next(tmp_path.glob("*.rec"))
     proc = _drill("replay", str(rec), "--serve", "--port", "0")
     try:
-        proc.stdout.readline()  # type: ignore[union-attr]  # the recording's description
         info = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+        proc.stdout.readline()  # type: ignore[union-attr]  # the recording's description
         assert info["replay"] == str(rec)
         _check_links(info, _link_lines(proc))
         port = int(info["url"].rsplit(":", 1)[1])

@@ -187,7 +187,6 @@ def test_drill_replay_serve_takes_the_same_options(cert, tmp_path):
                              "--public-url", PUBLIC], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
-        proc.stdout.readline()  # type: ignore[union-attr]  # the recording's description
         info = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
         assert info["url"] == "wss://drill.example.org:8443/evac"
         assert info["links"]["instructor"].startswith(f"{PUBLIC}/drills/{info['drill']}/?token=")

@@ -17,10 +17,11 @@ import subprocess
 from pathlib import Path
 
 import msgpack
+import numpy as np
 import pytest
 
 from net.protocol import encode, message
-from net.state import AgentDecoder, AgentEncoder
+from net.state import AgentDecoder, AgentEncoder, CrowdSample, View
 from sim.drill import Drill
 from sim.errors import SimError
 from sim.scenario import load
@@ -31,6 +32,9 @@ CASES = {
     # scenario: (server ticks, simulation steps per tick, tick of a mid-stream snapshot)
     "office": (120, 4, 60),  # 180 people on one floor; most leave within 24 s
     "two_storey": (120, 4, 50),  # stairs: height changes travel in "far"
+    # A client subscribed to the ground floor (``subscribe {floors: [0]}``): people coming
+    # down the stair arrive in "born" with ids among those it holds, and are merged.
+    "two_storey@0": (160, 4, 80),
 }
 JOIN_AT = (10, 11, 40)
 """Ticks at which a participant's avatar joins the crowd (a ``born`` agent), then walks."""
@@ -63,18 +67,27 @@ def _join(drill: Drill, n: int) -> None:
 
 def write_case(folder: Path, name: str, ticks: int, steps: int, snap_at: int) -> None:
     """Frames of a drill of scenario ``name`` (``name.frames``: u32 length + msgpack frame
-    each) and the decoder state after each (``name.json``)."""
-    drill = Drill(load(name))
+    each) and the decoder state after each (``name.json``). ``scenario@0,1``: the stream of
+    a client subscribed to floors 0 and 1 only."""
+    scenario, _, floors = name.partition("@")
+    drill = Drill(load(scenario))
     drill.apply({"type": "order_evacuation", "all": True})
-    enc, dec = AgentEncoder(), AgentDecoder()
+    view = View(tuple(int(f) for f in floors.split(","))) if floors else View()
+    enc, dec = AgentEncoder(view), AgentDecoder()
     enc.reset(drill)
     frames: list[bytes] = []
     expected: list[dict] = []
+    merged = 0
+    # A view's stream carries what the server adds to it: the people per floor, and the
+    # total whenever it changed (agents born into the view are not new people).
+    extra = (lambda: {"floor_counts": CrowdSample.of(drill).floor_counts(
+        len(drill.scene.floors))}) if floors else dict
+    last_total = drill.total
 
     def snapshot(seq: int) -> None:
         frame = encode(message("snapshot", seq=seq, tick=drill.tick, t=round(drill.time, 3),
                                ts=0.0, total=drill.total, status="running",
-                               evacuated=drill.evacuated, agents=enc.snapshot()))
+                               evacuated=drill.evacuated, agents=enc.snapshot(), **extra()))
         dec.apply_snapshot(msgpack.unpackb(frame, raw=False)["agents"])
         frames.append(frame)
         expected.append(_expected(dec))
@@ -85,9 +98,14 @@ def write_case(folder: Path, name: str, ticks: int, steps: int, snap_at: int) ->
             _join(drill, seq)
         for _ in range(steps):
             drill.step()
+        held = dec.ids.max() if len(dec.ids) else -1
         fields, _ = enc.delta(drill)
+        if "born" in fields:
+            merged += int((np.frombuffer(fields["born"], "<u4") < held).sum())
+        if floors and drill.total != last_total:
+            fields["total"] = last_total = drill.total
         frame = encode(message("delta", seq=seq, tick=drill.tick, t=round(drill.time, 3),
-                               ts=0.0, evacuated=drill.evacuated, **fields))
+                               ts=0.0, evacuated=drill.evacuated, **fields, **extra()))
         dec.apply_delta(msgpack.unpackb(frame, raw=False))
         frames.append(frame)
         expected.append(_expected(dec))
@@ -98,6 +116,7 @@ def write_case(folder: Path, name: str, ticks: int, steps: int, snap_at: int) ->
             f.write(struct.pack("<I", len(frame)) + frame)
     (folder / f"{name}.json").write_text(json.dumps({
         "scenario": name, "total": drill.total, "evacuated": drill.evacuated,
+        "view": list(view.floors) if view.floors else None, "merged": merged,
         "states": expected}))
 
 
@@ -121,6 +140,14 @@ def test_the_cases_cover_departures_state_changes_far_moves_and_joins(frames_dir
             at += 4 + size
     assert {"gone", "st", "moved", "far"} <= kinds
     assert "born" in kinds or not _has_avatars(), "avatars joined but no delta has 'born'"
+
+
+def test_the_floor_view_case_has_agents_coming_into_view_among_those_held(
+        frames_dir: Path) -> None:
+    for name in (n for n in CASES if "@" in n):
+        case = json.loads((frames_dir / f"{name}.json").read_text())
+        assert case["view"] and case["merged"] > 0, (
+            f"{name}: nobody came into view with an id below those held")
 
 
 def _has_avatars() -> bool:

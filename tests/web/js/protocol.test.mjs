@@ -172,6 +172,69 @@ test('born agents (participants joining) are appended after the others', () => {
   assert.equal(d.total, 24, 'total counts the agents born (2 + 2 + 20)');
   assert.deepEqual(Array.from(a.ids.subarray(0, 4)), [4, 9, 10, 100]);
   assert.equal(a.pos[0], 15);
-  const bad = d.apply(wire({ type: 'delta', v: 1, seq: 4, born: u32(5), born_pos: i32(0, 0, 0), born_st: new Uint8Array([0]) }));
-  assert.ok(bad.resync, 'born ids below the last one are refused');
+});
+
+test('agents that come into view are merged into the ascending id order', () => {
+  // A client subscribed to one floor: agents walking down a stair into it arrive in
+  // `born` with ids below, between and above the ones it holds.
+  const d = new DrillState();
+  d.apply(wire({ type: 'snapshot', v: 1, seq: 1, t: 0, total: 50, status: 'running', floor_counts: [3, 47],
+    agents: { n: 3, ids: u32(10, 20, 30), pos: i32(1, 1, 0, 2, 2, 0, 3, 3, 0), state: new Uint8Array([1, 0, 1]) } }));
+  const a = d.agents;
+  const layout = a.layout;
+  // Slots before the born: 10, 20, 30 (20 waits: bits for 10 and 30 only).
+  const r = d.apply(wire({ type: 'delta', v: 1, seq: 2, moved: new Uint8Array([0b11000000]), dxy: i8(1, 0, 0, 1),
+    born: u32(5, 15, 16, 40), born_pos: i32(50, 0, 0, 150, 0, 0, 160, 0, 0, 400, 0, 0),
+    born_st: new Uint8Array([1, 3, 1, 0]), floor_counts: [7, 43] }));
+  assert.ok(r.applied, r.error);
+  assert.equal(a.n, 7);
+  assert.deepEqual(Array.from(a.ids.subarray(0, 7)), [5, 10, 15, 16, 20, 30, 40]);
+  assert.deepEqual(Array.from(a.pos.subarray(0, 21)),
+    [50, 0, 0, 2, 1, 0, 150, 0, 0, 160, 0, 0, 2, 2, 0, 3, 4, 0, 400, 0, 0]);
+  // The old agents keep their previous positions (interpolation); the born stand still.
+  assert.deepEqual(Array.from(a.prev.subarray(0, 21)),
+    [50, 0, 0, 1, 1, 0, 150, 0, 0, 160, 0, 0, 2, 2, 0, 3, 3, 0, 400, 0, 0]);
+  assert.deepEqual(Array.from(a.state.subarray(0, 7)), [1, 1, 3, 1, 0, 1, 0]);
+  assert.ok(a.layout > layout, 'slots changed meaning');
+  for (const [slot, id] of [5, 10, 15, 16, 20, 30, 40].entries()) assert.equal(a.slotOf(id), slot);
+  // Agents that came into view are not new people: the total is the server's.
+  assert.equal(d.total, 50);
+  assert.equal(d.inside, 50, 'people inside: the floor counts, not the agents received');
+  assert.equal(d.onFloor(0), 7);
+  // The next delta's slots are those of the merged order, after its own gone (agent 15 is
+  // then slot 1).
+  assert.ok(d.apply(wire({ type: 'delta', v: 1, seq: 3, gone: u32(5, 40), far: i32(1, 10, 0, -300) })).applied);
+  assert.deepEqual(Array.from(a.ids.subarray(0, a.n)), [10, 15, 16, 20, 30]);
+  assert.deepEqual(a.position(1), [1.6, 0, -3]);
+});
+
+test('born agents merged past the capacity keep every agent', () => {
+  const d = new DrillState();
+  const odd = Array.from({ length: 16 }, (_, i) => 2 * i + 1);
+  d.apply(snapshot(odd, odd.flatMap((id) => [id, 0, 0]), new Array(16).fill(1)));
+  const even = Array.from({ length: 16 }, (_, i) => 2 * i);
+  const r = d.apply(wire({ type: 'delta', v: 1, seq: 2, born: u32(...even),
+    born_pos: i32(...even.flatMap((id) => [id, 0, 0])), born_st: new Uint8Array(16).fill(3), floor_counts: [32] }));
+  assert.ok(r.applied, r.error);
+  const a = d.agents;
+  assert.equal(a.n, 32);
+  assert.deepEqual(Array.from(a.ids.subarray(0, 32)), Array.from({ length: 32 }, (_, i) => i));
+  for (let i = 0; i < 32; i++) {
+    assert.equal(a.pos[3 * i], i, `position of agent ${i}`);
+    assert.equal(a.state[i], i % 2 ? 1 : 3, `state of agent ${i}`);
+  }
+});
+
+test('born ids out of order, or of agents already held, are refused (resync)', () => {
+  const d = new DrillState();
+  d.apply(snapshot([1, 4], [0, 0, 0, 10, 10, 0], [1, 1]));
+  const desc = d.apply(wire({ type: 'delta', v: 1, seq: 2, born: u32(9, 3), born_pos: i32(0, 0, 0, 0, 0, 0),
+    born_st: new Uint8Array([0, 0]) }));
+  assert.ok(desc.resync && !desc.applied);
+  assert.match(desc.error, /do not ascend/);
+  d.apply(snapshot([1, 4], [0, 0, 0, 10, 10, 0], [1, 1], 10));
+  const dup = d.apply(wire({ type: 'delta', v: 1, seq: 11, born: u32(2, 4), born_pos: i32(0, 0, 0, 0, 0, 0),
+    born_st: new Uint8Array([0, 0]) }));
+  assert.ok(dup.resync && !dup.applied);
+  assert.match(dup.error, /already/);
 });
