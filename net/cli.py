@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,14 +62,9 @@ def ops_config(args: argparse.Namespace) -> dict[str, Any]:
         raise NetError(f"--idle-timeout must be > 0 minutes, got {args.idle_timeout:g}")
     if not 1 <= args.max_drills <= 10_000:
         raise NetError(f"--max-drills must be 1-10000, got {args.max_drills}")
-    ops = logging.getLogger("net.ops")
-    if not ops.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(
-            "%(message)s" if args.log_json else "%(asctime)s %(message)s"))
-        ops.addHandler(handler)
-        ops.setLevel(logging.INFO)
-        ops.propagate = False
+    from net.ops import log_to_stderr
+
+    log_to_stderr(json_lines=args.log_json)
     return {"idle_timeout": args.idle_timeout * 60.0, "max_drills": args.max_drills,
             "log_json": args.log_json}
 
@@ -108,6 +103,9 @@ def add_parsers(subparsers: Any) -> None:
     s.add_argument("--no-record", action="store_true", help="do not record the drills")
     add_deploy_options(s)
     add_ops_options(s)
+    s.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="host drills in N worker processes behind the one port (default: one "
+                        "per core; 1: all in this process)")
     s.set_defaults(func=run_serve)
     j = subparsers.add_parser("join", help="join a drill as a headless participant or a bot")
     j.add_argument("url", help="ws://HOST:PORT of the server (or ws://HOST:PORT/drills/ID)")
@@ -136,23 +134,49 @@ def run_serve(args: argparse.Namespace) -> int:
                           record_dir=None if args.no_record else args.record,
                           **deploy_config(args), **ops_config(args))
 
-    async def main() -> None:
-        server = DrillServer(config)
-        await server.start()
+    workers = args.workers if args.workers is not None else os.cpu_count() or 1
+    if not 1 <= workers <= 256:
+        raise NetError(f"--workers must be 1-256, got {workers}")
+    if workers > 1:
+        from net.script import load_drill
+
+        load_drill(args.scenario)  # a bad scenario: one line, before any process starts
+
+    async def open_first(server: Any) -> tuple[dict[str, Any], int, Any]:
+        if workers > 1:
+            info = await server.open_drill(args.scenario, seed=args.seed)
+            return info, info.pop("agents"), info.pop("recording")
         room = await server.add_drill(args.scenario, seed=args.seed)
-        info = server.info(room)
+        rec = room.recorder.path if room.recorder is not None else None
+        return server.info(room), int(room.drill.total), rec
+
+    async def main() -> None:
+        if workers > 1:
+            from net.workers import FrontServer
+
+            server: Any = FrontServer(config, workers=workers)
+        else:
+            server = DrillServer(config)
+        await server.start()
+        try:
+            info, agents, recording = await open_first(server)
+        except BaseException:
+            await server.close()
+            raise
         if args.tokens:  # written before the line is printed: a reader of one finds both
             Path(args.tokens).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")
         print(json.dumps(info, ensure_ascii=False), flush=True)
-        print(f"serving drill {room.id} ({room.scenario.name}, {room.drill.total} agents) at "
-              f"{server.url}; scene as GLB at {server.http_url}/drills/{room.id}/scene.glb; "
+        drill = info["drill"]
+        print(f"serving drill {drill} ({info['scenario']}, {agents} agents) at {server.url}"
+              + (f" with {workers} worker processes" if workers > 1 else "")
+              + f"; scene as GLB at {server.http_url}/drills/{drill}/scene.glb; "
               "open a link below in a browser to join; Ctrl-C to stop",
               file=sys.stderr, flush=True)
         for line in link_lines(info):
             print(line, file=sys.stderr, flush=True)
-        if room.recorder is not None:
-            print(f"recording into {room.recorder.path}", file=sys.stderr, flush=True)
+        if recording is not None:
+            print(f"recording into {recording}", file=sys.stderr, flush=True)
         try:
             await asyncio.Event().wait()
         finally:

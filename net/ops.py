@@ -10,13 +10,27 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from collections import Counter
 from typing import Any
 
-__all__ = ["Metrics", "OpsLog"]
+__all__ = ["Metrics", "OpsLog", "log_to_stderr"]
 
 _log = logging.getLogger("net.ops")
+
+
+def log_to_stderr(*, json_lines: bool = False) -> None:
+    """Send the operations log (logger ``net.ops``) to stderr, once per process: as JSON
+    objects, or as ``time key=value`` text."""
+    if _log.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s" if json_lines
+                                           else "%(asctime)s %(message)s"))
+    _log.addHandler(handler)
+    _log.setLevel(logging.INFO)
+    _log.propagate = False
 
 
 class OpsLog:

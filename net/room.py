@@ -67,6 +67,8 @@ class Seat:
     """The participant's avatar in the crowd (an agent id), or None."""
     ready: bool = True
     """Whether the seat may be welcomed (False until its avatar is in the crowd)."""
+    stale: set[str] = field(default_factory=set)
+    """Resume tokens used and replaced, refused once the next welcome has gone out."""
 
 
 @dataclass
@@ -253,8 +255,9 @@ class Room:
             if seat is None or (not seat.connected
                                 and time.monotonic() - seat.left_at > RESUME_WINDOW):
                 raise ProtocolError("auth", "unknown, used or expired resume token")
-            # Each token serves once: the welcome carries the next one.
-            del self._by_resume[resume]
+            # Each token serves once: the welcome carries the next one, and the used one is
+            # dropped when that welcome goes out (a connection lost before it may retry).
+            seat.stale.add(resume)
             seat.resume = secrets.token_urlsafe(16)
             self._by_resume[seat.resume] = seat
             seat.connected = True
@@ -285,7 +288,8 @@ class Room:
         for seat in [s for s in self.seats.values()
                      if not s.connected and now - s.left_at > RESUME_WINDOW]:
             del self.seats[seat.pid]
-            del self._by_resume[seat.resume]
+            for token in (seat.resume, *seat.stale):
+                self._by_resume.pop(token, None)
             self.submit(None, seat, message("_leave"))
 
     def submit(self, key: Any, seat: Seat, msg: dict[str, Any]) -> None:
@@ -490,6 +494,10 @@ class Room:
     def welcome(self, seat: Seat, glb_url: str) -> dict[str, Any]:
         """The ``welcome`` message for a seat: the scene and who it is; the state follows
         as a ``snapshot`` message."""
+        for used in seat.stale:
+            if self._by_resume.get(used) is seat:
+                del self._by_resume[used]
+        seat.stale.clear()
         msg = message("welcome", drill=self.id, role=seat.role, participant_id=seat.pid,
                       resume_token=seat.resume, name=seat.name, scene=self.scene, glb=glb_url,
                       dt=self.drill.dt, blind=self.script.blind, status=self.status,
@@ -588,6 +596,9 @@ class Room:
                 self.marks.append(entry)
                 marks.append(entry)
             return
+        if kind == "end" and self.status == "finished":  # everyone is out: end it now
+            self.status = "ended"
+            return None
         if not live:
             raise ProtocolError("state", f"the drill is {self.status}; '{kind}' is refused")
         if kind == "order_evacuation":

@@ -67,6 +67,10 @@ __all__ = ["DrillServer", "ServerConfig", "Session", "parse_public_url", "report
 
 log = logging.getLogger(__name__)
 
+METRICS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""Content type of ``/metrics`` (the Prometheus text exposition format)."""
+MAX_LOGGED_REFUSALS = 20
+"""Refusals of one connection written to the operations log (the rest are counted)."""
 MAX_TICK_FAILURES = 50
 """Ticks in a row that may fail (a bug, logged) before the drill is ended (reason error)."""
 MAX_VIEWS = 16
@@ -176,6 +180,8 @@ class Session:
         """State frames dropped because the client was too slow."""
         self.rendering = False
         """A view of this client is being rendered (one at a time)."""
+        self.refusals = 0
+        """Messages of this client refused so far."""
         self.closing = False
         self._outbox: deque[tuple[int, Any]] = deque()
         self._states = 0
@@ -386,18 +392,22 @@ class DrillServer:
         self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else 0
 
     async def close(self) -> None:
-        """End every drill and close every connection."""
-        for h in list(self.hosted.values()):
+        """End every drill (its clients are told: ``ended``, reason ``server``) and close
+        every connection."""
+        hosted = list(self.hosted.values())
+        for h in hosted:
             h.stop = h.stop or "server"
-            if h.task:
+        tasks = [h.task for h in hosted if h.task is not None]
+        if tasks:  # each ends within a tick: recording closed, clients told
+            await asyncio.wait(tasks, timeout=10.0)
+        for h in hosted:
+            if h.task is not None and not h.task.done():
                 h.task.cancel()
-        for h in list(self.hosted.values()):
-            if h.report.task:  # the worker thread finishes the files; nobody serves them
-                h.report.task.cancel()
-            await asyncio.to_thread(h.room.end)  # waits for a tick running in its thread
+                await asyncio.to_thread(h.room.end)
             h.ticker.shutdown(wait=False)
-        for e in self.ended.values():
-            if e.report.task:
+        await asyncio.sleep(0.05)  # let the writers send the ended messages
+        for e in [*hosted, *self.ended.values()]:
+            if e.report.task:  # the worker thread finishes the files; nobody serves them
                 e.report.task.cancel()
         self._renders.shutdown(wait=False, cancel_futures=True)
         if self._server is not None:
@@ -620,7 +630,7 @@ class DrillServer:
             session.room.leave(session.seat)
         self.ops("leave", drill=session.room.id, pid=session.seat.pid,
                  role=session.seat.role, name=session.seat.name, peer=session.peer,
-                 code=session.ws.close_code)
+                 code=session.ws.close_code, refused=session.refusals or None)
 
     def _on_frame(self, session: Session, frame: bytes | str) -> None:
         """Handle one inbound frame (never raises)."""
@@ -647,6 +657,9 @@ class DrillServer:
                                          ref=ref))
 
     def _log_refusal(self, session: Session, err: dict[str, Any]) -> None:
+        session.refusals += 1
+        if session.refusals > MAX_LOGGED_REFUSALS:  # the leave line gives the count
+            return
         seat = session.seat
         self.ops("refused", drill=session.room.id if session.room else None,
                  pid=seat.pid if seat else None, code=err.get("code"), reason=err.get("reason"),
@@ -805,34 +818,27 @@ class DrillServer:
         """
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
-        target = request.path
-        if self._prefix and (target.split("?", 1)[0] == self._prefix
-                             or target.startswith((self._prefix + "/", self._prefix + "?"))):
-            target = target[len(self._prefix):] or "/"  # a proxy that keeps the prefix
-            if target.startswith("?"):
-                target = "/" + target
+        target = self._target(request)
         parts = split_path(target)
         if parts is None:
             return _not_found()
         if parts == ["healthz"]:
-            return json_response(self.health())
+            return json_response(await self._health())
         if parts == ["metrics"]:
-            return bytes_response(self.metrics.render(self._gauges()).encode(),
-                                  "text/plain; version=0.0.4; charset=utf-8")
-        if parts == [] or (parts[0] == "drills" and len(parts) == 2):
-            # Also for a drill not (or no longer) here: the page says so in its language.
-            if self.web.index is None:
-                return error_page(503, "网页客户端未安装", "The web client is not installed",
-                                  detail_zh="此服务器未附带网页文件（net/web/）。",
-                                  detail_en="This server has no web client files (net/web/).")
-            return file_response(self.web.index, request)
-        if parts[0] == "web" and len(parts) > 1:
-            folder = target.split("?", 1)[0].endswith("/")
-            f = None if folder else self.web.get(parts[1:])
-            return _not_found() if f is None else file_response(f, request)
-        if parts == ["favicon.ico"]:
-            f = self.web.get(["favicon.ico"])
-            return bytes_response(b"", "image/x-icon") if f is None else file_response(f, request)
+            return bytes_response((await self._metrics()).encode(), METRICS_TYPE)
+        page = self._page_response(parts, target, request)
+        if page is not None:
+            return page
+        return await self._drill_files(parts, target, request)
+
+    async def _health(self) -> dict[str, Any]:
+        return self.health()
+
+    async def _metrics(self) -> str:
+        return self.metrics.render(self._gauges())
+
+    async def _drill_files(self, parts: list[str], target: str, request: Request) -> Response:
+        """``/drills/ID/info.json``, ``scene.glb`` and ``report/…``; 404 for anything else."""
         if parts[0] == "drills" and len(parts) in (3, 4) and parts[2] == "report":
             return self._report_response(parts[1], parts[3:], request)
         if parts[0] == "drills" and len(parts) == 3 and parts[2] in ("info.json", "scene.glb"):
@@ -849,6 +855,35 @@ class DrillServer:
                 self._glb[hosted.room.id] = await asyncio.to_thread(_glb_bytes, hosted.room)
             return bytes_response(self._glb[hosted.room.id], "model/gltf-binary")
         return _not_found()
+
+    def _target(self, request: Request) -> str:
+        """The request's path with a proxy's ``public_url`` prefix taken off."""
+        target = request.path
+        if self._prefix and (target.split("?", 1)[0] == self._prefix
+                             or target.startswith((self._prefix + "/", self._prefix + "?"))):
+            target = target[len(self._prefix):] or "/"  # a proxy that keeps the prefix
+            if target.startswith("?"):
+                target = "/" + target
+        return target
+
+    def _page_response(self, parts: list[str], target: str, request: Request
+                       ) -> Response | None:
+        """The web client's page and files (``/``, ``/drills/ID/``, ``/web/…``), or None."""
+        if parts == [] or (parts[0] == "drills" and len(parts) == 2):
+            # Also for a drill not (or no longer) here: the page says so in its language.
+            if self.web.index is None:
+                return error_page(503, "网页客户端未安装", "The web client is not installed",
+                                  detail_zh="此服务器未附带网页文件（net/web/）。",
+                                  detail_en="This server has no web client files (net/web/).")
+            return file_response(self.web.index, request)
+        if parts[0] == "web" and len(parts) > 1:
+            folder = target.split("?", 1)[0].endswith("/")
+            f = None if folder else self.web.get(parts[1:])
+            return _not_found() if f is None else file_response(f, request)
+        if parts == ["favicon.ico"]:
+            f = self.web.get(["favicon.ico"])
+            return bytes_response(b"", "image/x-icon") if f is None else file_response(f, request)
+        return None
 
     def health(self) -> dict[str, Any]:
         """What ``/healthz`` says: ok, and how busy the server is."""

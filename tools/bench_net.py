@@ -140,18 +140,40 @@ def hall_scenario(agents: int, side: float = 100.0, floors: int = 1) -> str:
 
 # ---------------------------------------------------------------------- measuring
 
+def family(pid: int) -> list[int]:
+    """A process and its descendants (``drill serve --workers`` has worker processes)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(parents.get(p, []))
+    return out
+
+
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, s (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """utime + stime of a process and its descendants, s (Linux /proc)."""
+    total = 0.0
+    for p in family(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
-    """Resident set size of a process, MB (VmRSS of /proc/PID/status)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
+    """Resident set size of a process and its descendants, MB (VmRSS of /proc/PID/status)."""
+    total = 0.0
+    for p in family(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024.0
+    return total
 
 
 class Window:
@@ -547,7 +569,8 @@ async def bench_floors(args: argparse.Namespace) -> None:
 
 async def drills_once(n: int, args: argparse.Namespace) -> Figures:
     """``n`` mall drills on one fresh server, 10 clients and an observer on each."""
-    async with serve("mall", record=not args.no_record) as srv:
+    async with serve("mall", record=not args.no_record,
+                     extra=args.server_args.split()) as srv:
         infos = [srv.info]
         instructors = [await start(srv.info, evacuate=args.evacuate)]
         for _ in range(n - 1):
@@ -613,6 +636,8 @@ def main() -> None:
                    help="people in the generated hall or building")
     p.add_argument("--view-size", type=int, default=4096, metavar="PX",
                    help="--flood: width = height of the requested views, px")
+    p.add_argument("--server-args", default="", metavar="ARGS",
+                   help="--drills: more options of `drill serve`, e.g. '--workers 1'")
     p.add_argument("--viewers", type=int, default=1,
                    help="--flood: clients asking for views, each with --outstanding requests")
     p.add_argument("--outstanding", type=int, default=30,

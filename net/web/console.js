@@ -114,8 +114,8 @@ export class ControlPanel {
       this.buttons.start.disabled = s !== 'ready';
       this.buttons.pause.disabled = s !== 'running';
       this.buttons.resume.disabled = s !== 'paused';
-      this.endButton.disabled = s === 'ended' || s === 'finished'; // the server refuses both
-      if (s === 'ended' || s === 'finished') this._askEnd(false);
+      this.endButton.disabled = s === 'ended'; // a finished drill may still be ended (freed)
+      if (s === 'ended') this._askEnd(false);
     }
     const x = Math.round((d.speed ?? 1) * 100) / 100;
     if (this.speedNow.dataset.i18nArgs !== JSON.stringify({ x })) label(this.speedNow, 'ctl.speed.now', { x });

@@ -392,7 +392,9 @@ function afterTick(events, t0) {
     const hk = JSON.stringify(d.state.hazards);
     if (hk !== s.hazardsKey) { s.hazardsKey = hk; view.setHazards(d.state.hazards); }
     view.setMarks(d.state.marks);
-    if (s.mySlot < 0 && view.cameraName === 'first') setCamera('overview');
+    // Out of the building: no first person. Merely off the floor received (a stair down
+    // to another floor, the view follows in a tick): keep it.
+    if (s.mySlot < 0 && view.cameraName === 'first' && myInside() !== true) setCamera('overview');
   }
   for (const h of d.state.hazards || []) {
     if (h.kind === 'alarm' && !s.alarmIds.has(h.id)) { s.alarmIds.add(h.id); panels.alarm(); }
@@ -501,7 +503,7 @@ function showEnded() {
   if (!over) { $('app').hidden = true; $('join').hidden = true; $('page').hidden = true; }
   card.classList.toggle('over', over);
   document.body.classList.add('ended');
-  const reason = ['instructor', 'idle', 'server'].includes(e.reason) ? e.reason : 'other';
+  const reason = ['instructor', 'idle', 'server', 'error'].includes(e.reason) ? e.reason : 'other';
   label($('ended-text'), `ended.${reason}`, { drill: e.drill, t: clock(e.t) });
   const link = $('ended-report-link');
   if (e.report) {
@@ -805,6 +807,7 @@ function setFloor(i) {
   if (!view) return null;
   const f = i === null || i === 'all' ? view.setAllFloors() : view.setFloor(i);
   panels.showView(shownFloor(), view.cameraName);
+  if (s.sub.refused !== '*') s.sub.refused = null; // chosen again: ask again (busy may be over)
   syncFloors();
   return f;
 }

@@ -1,6 +1,6 @@
 // Protocol v1 of the drill server (docs/protocol.md): msgpack messages, and the agent
 // state kept from snapshots and deltas exactly as net/state.py::AgentDecoder keeps it
-// (gone, st/stv, moved/dxy, far, then born/born_pos/born_st: agents that joined or came
+// (gone, st/stv, moved/dxy/dz, far, then born/born_pos/born_st: agents that joined or came
 // into the client's view, merged into the ascending id order).
 // No three.js here: this module runs in node (tests/web/js/) as well as in the page.
 
@@ -105,7 +105,7 @@ export class AgentState {
     this.layout++;
   }
 
-  /** Apply a delta's agent fields (gone, st/stv, moved/dxy, far, born), in that order. */
+  /** Apply a delta's agent fields (gone, st/stv, moved/dxy/dz, far, born), in that order. */
   applyDelta(d) {
     let n = this.n;
     const ids = this.ids, pos = this.pos, prev = this.prev, state = this.state;
@@ -144,7 +144,8 @@ export class AgentState {
     }
     if (d.moved !== undefined) {
       const mask = d.moved, dxy = int8s(d.dxy);
-      let bit = 0, k = 0;
+      const dz = d.dz !== undefined ? int8s(d.dz) : new Int8Array(0);
+      let bit = 0, k = 0, kz = 0;
       const bits = 8 * mask.length;
       for (let s = 0; s < n; s++) {
         if (state[s] === WAITING) continue;
@@ -154,10 +155,16 @@ export class AgentState {
           pos[3 * s] += dxy[2 * k];
           pos[3 * s + 1] += dxy[2 * k + 1];
           k++;
+          if (state[s] === ON_STAIR && d.dz !== undefined) {
+            // dz: one int8 per set bit of an agent on a stair (it climbs as it walks).
+            if (kz >= dz.length) throw new ProtocolError('delta: dz too short');
+            pos[3 * s + 2] += dz[kz++];
+          }
         }
         bit++;
       }
       if (2 * k !== dxy.length) throw new ProtocolError('delta: dxy length disagrees with moved');
+      if (kz !== dz.length) throw new ProtocolError('delta: dz length disagrees with the stair walkers moved');
     }
     if (d.far !== undefined) {
       const far = words(d.far, Int32Array);

@@ -313,3 +313,34 @@ def test_after_many_refusals_the_connection_closes_at_once():
             await asyncio.wait_for(o.closed.wait(), 5.0)
             assert o.ws.close_code == 1008
     run(body)
+
+
+def test_a_used_resume_token_serves_again_only_until_its_welcome_has_gone_out():
+    room = Room("r", *load_drill("office"))
+    seat = room.join(token=room.tokens["observer"], resume=None, name="眼")
+    first = seat.resume
+    room.leave(seat)
+    assert room.join(token=None, resume=first, name="") is seat  # lost before its welcome:
+    second = seat.resume
+    assert room.join(token=None, resume=first, name="") is seat  # the old one still works
+    room.welcome(seat, "")
+    from net.errors import ProtocolError
+
+    with pytest.raises(ProtocolError, match="resume"):
+        room.join(token=None, resume=first, name="")
+    assert second != first and seat.resume not in (first, second)
+
+
+def test_a_drill_whose_people_are_all_out_can_be_ended():
+    room = Room("r", *load_drill("office"))
+    ins = room.join(token=room.tokens["instructor"], resume=None, name="导调")
+    room.submit("k", ins, message("start"))
+    room.speed = 10.0
+    for _ in range(400):
+        room.tick(0.1)
+        if room.status == "finished":
+            break
+    assert room.status == "finished"
+    room.submit("k", ins, message("end", ref=1))
+    reply = next(r for k, r in room.tick(0.1).replies if k == "k")
+    assert reply["type"] == "ack" and room.status == "ended"

@@ -81,14 +81,24 @@ def live() -> Iterator[tuple[DrillServer, dict]]:
     thread.start()
     asyncio.run_coroutine_threadsafe(main(), loop).result(30)
     ready.wait(30)
+    holder["loop"] = loop
     yield server, holder
     asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
 
 
-STATS = {"sent": 0, "errors": 0, "closed": 0}
+STATS = {"sent": 0, "errors": 0, "closed": 0, "ended": 0}
 """What the fuzzing did, checked by the last test of the module."""
+
+
+def _live_room(server: DrillServer, holder: dict):
+    """The fuzzed drill, or a fresh one when a fuzzed ``end`` has ended it."""
+    if holder["room"].id in server.ended:
+        holder["room"] = asyncio.run_coroutine_threadsafe(
+            server.add_drill(HALL), holder["loop"]).result(30)
+        STATS["ended"] += 1
+    return holder["room"]
 
 
 def _drain(ws: ClientConnection) -> None:
@@ -106,7 +116,7 @@ def _drain(ws: ClientConnection) -> None:
        batch=st.lists(frames, min_size=40, max_size=100))
 def test_random_and_mutated_messages_never_break_the_server(live, role, batch):
     server, holder = live
-    room = holder["room"]
+    room = _live_room(server, holder)
     with connect(server.url, compression=None, max_queue=None, open_timeout=TIMEOUT) as ws:
         try:
             if role:
@@ -129,7 +139,7 @@ def test_random_and_mutated_messages_never_break_the_server(live, role, batch):
 
 def test_after_the_fuzzing_a_normal_client_still_works(live):
     server, holder = live
-    room = holder["room"]
+    room = _live_room(server, holder)
 
     async def body() -> None:
         async with DrillClient(server.url, drill=room.id, token=room.tokens["instructor"],

@@ -103,7 +103,8 @@ def test_actions_are_acknowledged_with_the_tick_they_took_effect_and_broadcast()
             assert (room.drill.crowd.state[left] != 0).all()
             assert (await p.request("report", text="二楼已清空"))["type"] == "ack"
             assert (await p.request("mark", kind="injured", position=[3, 4, 0]))["type"] == "ack"
-            assert (await p.request("pose", position=[5, 5, 0], heading=1.0, ack=True))["type"] == "ack"
+            posed = await p.request("pose", position=[5, 5, 0], heading=1.0, ack=True)
+            assert posed["type"] == "ack"
             await o.until(lambda c: c.reports and c.marks and c.avatars)
             assert o.reports[0]["text"] == "二楼已清空" and o.reports[0]["name"] == "李四"
             await ins.until(lambda c: c.marks and c.avatars)

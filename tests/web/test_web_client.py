@@ -13,6 +13,7 @@ import time
 
 import pytest
 from webutil import (
+    CJK,
     FACTOR,
     HALL,
     TIMEOUT,
@@ -27,7 +28,6 @@ from webutil import (
     wait_state,
 )
 
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -206,6 +206,34 @@ def test_the_page_rejoins_with_its_resume_token_when_the_server_drops_it(chromiu
         assert s["myAgent"] == before["myAgent"] and s["role"] == "participant"
         frames = s["frames"]
         wait_state(page, f"s.frames > {frames} && s.agents === {live.room.drill.remaining}")
+    finally:
+        close_page(page)
+
+
+def test_each_rejoin_uses_the_resume_token_of_the_latest_welcome(chromium, live):
+    """Resume tokens serve once: the second drop must resume with the token the first
+    resumed welcome carried, not the first one (which the server now refuses)."""
+    page = open_page(chromium, live.link("participant", name="两次重连"))
+    try:
+        def mine():
+            return [s for s in live.sessions() if s.seat is not None and s.seat.name == "两次重连"]
+
+        (first,) = mine()
+        seats, pid = set(live.room.seats), first.seat.pid
+        tokens = [first.seat.resume]
+        auth = live.do(lambda: live.server.metrics.refusals["auth"])
+        for _ in range(2):
+            (now,) = mine()
+            frames = state(page)["frames"]
+            live.do(lambda now=now: now.close(1011, "test: dropped by the server"))
+            wait_state(page, "!s.connected || !s.joined")
+            wait_state(page, f"s.connected && s.joined && s.frames > {frames}", timeout=3 * TIMEOUT)
+            (again,) = mine()
+            assert again is not now and again.seat.pid == pid
+            tokens.append(again.seat.resume)
+        assert len(set(tokens)) == 3, "the resume token did not change with each welcome"
+        assert set(live.room.seats) == seats, "a new seat: the page joined again by token"
+        assert live.do(lambda: live.server.metrics.refusals["auth"]) == auth, "a token refused"
     finally:
         close_page(page)
 

@@ -17,6 +17,7 @@ import urllib.request
 
 import pytest
 from webutil import (
+    CJK,
     FACTOR,
     HERE,
     TIMEOUT,
@@ -29,7 +30,6 @@ from webutil import (
 )
 
 ROOM = HERE / "console_room.toml"
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LATIN = re.compile(r"[A-Za-z]")
 
 

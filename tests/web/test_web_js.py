@@ -31,7 +31,7 @@ JS_TESTS = Path(__file__).with_name("js")
 CASES = {
     # scenario: (server ticks, simulation steps per tick, tick of a mid-stream snapshot)
     "office": (120, 4, 60),  # 180 people on one floor; most leave within 24 s
-    "two_storey": (120, 4, 50),  # stairs: height changes travel in "far"
+    "two_storey": (120, 4, 50),  # stairs: climbs in "dz", landings in "far"
     # A client subscribed to the ground floor (``subscribe {floors: [0]}``): people coming
     # down the stair arrive in "born" with ids among those it holds, and are merged.
     "two_storey@0": (160, 4, 80),
@@ -136,9 +136,9 @@ def test_the_cases_cover_departures_state_changes_far_moves_and_joins(frames_dir
         while at < len(data):
             (size,) = struct.unpack_from("<I", data, at)
             msg = msgpack.unpackb(data[at + 4:at + 4 + size], raw=False)
-            kinds |= {k for k in ("gone", "st", "moved", "far", "born") if k in msg}
+            kinds |= {k for k in ("gone", "st", "moved", "dz", "far", "born") if k in msg}
             at += 4 + size
-    assert {"gone", "st", "moved", "far"} <= kinds
+    assert {"gone", "st", "moved", "dz", "far"} <= kinds
     assert "born" in kinds or not _has_avatars(), "avatars joined but no delta has 'born'"
 
 

@@ -9,11 +9,11 @@ evacuation order within 4 s that nobody gives).
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from webutil import (
+    CJK,
     HERE,
     TIMEOUT,
     LiveServer,
@@ -25,7 +25,6 @@ from webutil import (
 )
 
 ROOM = HERE / "plan_room.toml"
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import io
 import os
+import re
 import shutil
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -35,6 +36,9 @@ HALL = ROOT / "tests" / "net" / "drill_room.toml"
 """The network tests' hall: 20 m x 10 m, two exits, 40 people (blind, a scripted smoke)."""
 FACTOR = float(os.environ.get("EVACDRILL_TIMEOUT_FACTOR", "1"))
 TIMEOUT = 10.0 * FACTOR
+
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+"""Chinese characters and punctuation: text meant for drill officials has them."""
 DOC_SHOTS = ROOT / "docs" / "img"
 CHROMIUM_ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
                  "--disable-background-networking", "--disable-component-update"]

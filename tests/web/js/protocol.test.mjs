@@ -97,6 +97,28 @@ test('gone, st, moved (only non-waiting agents have bits) and far apply in order
   assert.deepEqual(a.position(0), [0.05, 0.06, 3.5]);
 });
 
+test('dz climbs the stair walkers among the moved, in order; a short dz is refused', () => {
+  const d = new DrillState();
+  // Agents 1 (moving), 2 (on a stair), 3 (waiting), 4 (on a stair).
+  d.apply(snapshot([1, 2, 3, 4], [0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 200], [1, 3, 0, 3]));
+  // Bits for slots 0, 1, 3 (2 waits): all moved; dz for the two on a stair, in order.
+  const r = d.apply(wire({ type: 'delta', v: 1, seq: 2, moved: new Uint8Array([0b11100000]),
+    dxy: i8(1, 1, 2, 2, 3, 3), dz: i8(-12, 17) }));
+  assert.ok(r.applied, r.error);
+  assert.deepEqual(Array.from(d.agents.pos.subarray(0, 12)), [1, 1, 0, 2, 2, 88, 0, 0, 0, 3, 3, 217]);
+  // A stair walker that only turned into a mover (st first) has no dz.
+  assert.ok(d.apply(wire({ type: 'delta', v: 1, seq: 3, st: u32(1), stv: new Uint8Array([1]),
+    moved: new Uint8Array([0b11100000]), dxy: i8(0, 1, 0, 1, 0, 1), dz: i8(5) })).applied);
+  assert.deepEqual(Array.from(d.agents.pos.subarray(0, 12)), [1, 2, 0, 2, 3, 88, 0, 0, 0, 3, 4, 222]);
+  const short = d.apply(wire({ type: 'delta', v: 1, seq: 4, st: u32(1), stv: new Uint8Array([3]),
+    moved: new Uint8Array([0b01100000]), dxy: i8(0, 1, 0, 1), dz: i8(5) }));
+  assert.ok(short.resync && !short.applied);
+  assert.match(short.error, /dz too short/);
+  d.apply(snapshot([2], [0, 0, 100], [3], 10));
+  const long = d.apply(wire({ type: 'delta', v: 1, seq: 11, moved: new Uint8Array([0x80]), dxy: i8(1, 1), dz: i8(1, 2) }));
+  assert.ok(long.resync && /dz length/.test(long.error));
+});
+
 test('bins at odd offsets inside a frame decode (copied to aligned memory)', () => {
   // "x" fields of odd lengths before the bins push them off 4-byte alignment.
   const frame = encode({ type: 'snapshot', v: 1, seq: 1, x: 'abc',
