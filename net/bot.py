@@ -51,7 +51,8 @@ async def act_as_bot(client: DrillClient, *, duration: float, pose_hz: float = 2
                 if rng.random() < 0.5:
                     await client.send("mark", kind="injured", position=[x, y, 0.0])
                 else:
-                    await client.send("report", text=f"{client.name}: 已到达 ({x:.0f}, {y:.0f})")
+                    await client.send("report", text=f"{client.name}: 已到达 ({x:.0f}, {y:.0f})",
+                                      auto=True)  # a bot's message is not a person's report
                 sent += 1
                 next_mark = time.monotonic() + rng.uniform(10, 30)
         except ClientError:

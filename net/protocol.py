@@ -139,7 +139,7 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
     "move": {"dir": (_vec(2, 1.0e3), False), "to": (_vec(2), False),
              "speed": (_num(0.0, 100.0), False)},
     "door": {"id": (_str(100), True), "action": (_one_of("open", "close"), True)},
-    "report": {"text": (_str(MAX_TEXT), True)},
+    "report": {"text": (_str(MAX_TEXT), True), "auto": (_bool, False)},
     "mark": {"kind": (_str(50), True), "position": (_vec(3), True),
              "floor": (_int(0, 1000), False), "note": (_str(500), False)},
     "start": {}, "pause": {}, "resume": {}, "end": {},

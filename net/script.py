@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from net.protocol import valid_event
+from sim.drill_info import COVER_KEYS, parse_cover
 from sim.errors import ScenarioError
 from sim.scenario import ASSETS, Scenario, builtin_names, parse
 
@@ -84,9 +85,10 @@ def load_drill(name_or_path: str | Path) -> tuple[Scenario, DrillScript]:
 def _script(raw_injects: Any, raw_drill: Any, src: str) -> DrillScript:
     if not isinstance(raw_drill, dict):
         raise ScenarioError("must be a table", source=src, field="drill")
-    unknown = sorted(set(raw_drill) - {"blind", "alarm", "spawn"})
+    unknown = sorted(set(raw_drill) - {"blind", "alarm", "spawn", *COVER_KEYS})
     if unknown:
         raise ScenarioError(f"unknown key '{unknown[0]}'", source=src, field=f"drill.{unknown[0]}")
+    parse_cover(raw_drill, src)  # the report's cover data: checked here, read by the report
     blind = raw_drill.get("blind", False)
     if not isinstance(blind, bool):
         raise ScenarioError("must be true or false", source=src, field="drill.blind")

@@ -303,7 +303,8 @@ def _exits(sc: Scenario, exit_t: np.ndarray, exit_i: np.ndarray,
         n = len(t)
         flow = np.histogram(t, edges)[0] / FLOW_BIN_S
         span = float(t[-1] - t[0]) if n > 1 else 0.0
-        exits.append({"id": e.id, "width": float(e.width), "count": n, "share": n / out_total,
+        exits.append({"id": e.id, "kind": e.kind, "width": float(e.width), "count": n,
+                      "share": n / out_total,
                       "first": float(t[0]) if n else None, "last": float(t[-1]) if n else None,
                       "mean_flow": (n - 1) / span if span > 0 else None,
                       "peak_flow": float(flow.max(initial=0)),
@@ -354,7 +355,8 @@ def _timeline(rec: Recording, exit_t: np.ndarray, complete: bool) -> dict[str, f
     if alarm is None and not held:
         alarm = 0.0  # pre-movement counts from the start: the alarm sounded at t = 0
     orders = [tick * dt for tick, c in cmds if c.get("type") == "order_evacuation"]
-    reports = [float(e["t"]) for e in rec.journal() if e.get("type") == "report"]
+    reports = [float(e["t"]) for e in rec.journal()
+               if e.get("type") == "report" and not e.get("auto")]  # bots' messages: no
     out = exit_t[np.isfinite(exit_t)]
     return {"alarm": alarm, "first_report": min(reports) if reports else None,
             "evacuation_order": min(orders) if orders else None,

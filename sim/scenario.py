@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Polygon
 
+from sim.drill_info import parse_cover
 from sim.errors import ScenarioError
 from sim.scenes.model import STAIR_KINDS, Exit, Floor, Measure, Scene, SpeedZone, Stair
 
@@ -374,6 +375,14 @@ def parse(data: dict[str, Any], *, source: str = "<scenario>") -> Scenario:
     events = tuple(_event(t, scene) for t in top.tables("events"))
     plan = tuple(_plan_step(i, t, scene, ids) for i, t in enumerate(top.tables("plan")))
     _no_duplicates([p.id for p in plan], top, "plan")
+    # A drill file's own tables: [drill] (its description for the report, checked here,
+    # and a served drill's options) and [[injects]] (a served drill's timeline); both are
+    # read by net/script.py for `drill serve` and are not part of the simulation.
+    drill = top.raw("drill", {})
+    if not isinstance(drill, dict):
+        top.fail("must be a table ([drill])", "drill")
+    parse_cover(drill, source)
+    top.raw("injects", [])
     top.done()
     return Scenario(
         name=name,

@@ -48,6 +48,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--out", required=True, help="folder for report.html, report.json, PNGs")
     p.add_argument("--lang", default="zh", choices=("zh", "en"), help="language (default zh)")
     p.add_argument("--no-stills", action="store_true", help="no 3D pictures (Panda3D)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also report.pdf (A4, page numbers), printed by headless Chromium")
     p.set_defaults(func=run_report)
     c = sub.add_parser("compare", help="compare two recordings (curves and a table)")
     c.add_argument("a")
@@ -145,9 +147,11 @@ def run_report(args: argparse.Namespace) -> int:
 
     _open(args.recording).close()
     t0 = time.perf_counter()
-    data = write_report(args.recording, args.out, lang=args.lang, stills=not args.no_stills)
+    data = write_report(args.recording, args.out, lang=args.lang, stills=not args.no_stills,
+                        pdf=args.pdf)
     plan = data["plan"]
     print(json.dumps({"report": str(Path(args.out) / "report.html"),
+                      "pdf": str(Path(args.out) / "report.pdf") if args.pdf else None,
                       "evacuated": data["evacuated"], "agents": data["agents"],
                       "evacuation_time_s": data["timeline_s"]["last_out"],
                       "plan_met": sum(p["met"] for p in plan), "plan_steps": len(plan),

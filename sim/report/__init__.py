@@ -8,24 +8,30 @@ Nanyang 2024 notice (§2.5): execution, practicality of the plan, command and
 coordination, personnel handling, suitability of equipment, suggestions.
 
 :func:`compare` overlays the curves of two recordings and tabulates the differences.
+
+Both pages are rendered from the Jinja2 templates in ``sim/report/templates/``
+(``report.html.j2``, ``compare.html.j2``; autoescaped, strict about undefined names).
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 
 from sim.errors import RecordingError
 from sim.metrics import Metrics, compute
 from sim.recording import Player, Recording
 from sim.report import plots
-from sim.report.findings import findings
+from sim.report.cover import cover_of
+from sim.report.describe import command_sentence, event_sentence, role_name
+from sim.report.findings import conclusion, findings
 from sim.report.text import T, action_name
 
 __all__ = ["compare", "write_report"]
@@ -38,34 +44,70 @@ def _check_lang(lang: str) -> None:
         raise RecordingError(f"--lang must be one of {', '.join(LANGS)}, got '{lang}'")
 
 
-def _fmt(v: Any, nd: int = 1) -> str:
+# --------------------------------------------------------------------------- the pages
+# report.html and compare.html come from the Jinja2 templates in sim/report/templates/; the
+# helpers below are their filters.
+
+SUMMARY_ROWS = 10
+"""Rows of a long list (events, commands, participants) a section shows; the full lists are
+in the annexes at the end of the report."""
+
+
+def _fmt(v: Any, nd: int = 1) -> Any:
+    """A table cell: None -> "—", True/False -> ✔/✘, a float with ``nd`` decimals."""
     if v is None:
         return "—"
     if isinstance(v, bool):
         return "✔" if v else "✘"
     if isinstance(v, float):
         return f"{v:.{nd}f}"
-    return html.escape(str(v))
+    if hasattr(v, "__html__"):  # markup made by the template (a macro's output)
+        return v
+    return str(v)
 
 
-def _table(head: list[str], rows: list[list[Any]], cls: str = "") -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+def _given(v: Any, missing: str) -> Any:
+    """``missing`` for a value not filled in (None, "" or an empty list)."""
+    return missing if v is None or v == "" or v == [] else v
 
 
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"></figure>'
+def _when(v: Any, missing: str = "—") -> str:
+    """A time: a Unix timestamp as local "YYYY-mm-dd HH:MM"; text as it is."""
+    if v is None or v == "":
+        return missing
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return _dt.datetime.fromtimestamp(v).strftime("%Y-%m-%d %H:%M")
+    return str(v)
 
 
-_CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;
-max-width:1000px;margin:2em auto;color:#222;line-height:1.5}h1{border-bottom:3px solid #b22}
-h2{border-left:6px solid #b22;padding-left:.4em;margin-top:1.6em}table{border-collapse:collapse;
-margin:.6em 0;font-size:.92em}td,th{border:1px solid #bbb;padding:.2em .6em;text-align:left}
-th{background:#eee}figure{margin:.6em 0}img{max-width:100%}.met{color:#176b17}.missed{color:#b22}
-.high{color:#b22;font-weight:bold}.medium{color:#b60}.info{color:#555}.note{color:#666;
-font-size:.9em}"""
+def _brief_json(v: Any, drop: list[str] | tuple[str, ...] = ()) -> str:
+    """A detail as JSON cut to 160 characters; a dict without the keys ``drop``."""
+    if isinstance(v, dict) and drop:
+        v = {k: x for k, x in v.items() if k not in drop}
+    return json.dumps(v, ensure_ascii=False)[:160]
+
+
+def _data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+@functools.cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("sim.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(fmt=_fmt, given=_given, when=_when, brief_json=_brief_json,
+                       action=action_name)
+    return env
+
+
+def _render(template: str, **context: Any) -> str:
+    return _env().get_template(template).render(**context)
+
+
+def _words(lang: str) -> dict[str, str]:
+    return {k: v[lang] for k, v in T.items()}
 
 
 def _stills(rec: Recording, times: list[float]) -> list[tuple[float, bytes]]:
@@ -98,11 +140,12 @@ def _stills(rec: Recording, times: list[float]) -> list[tuple[float, bytes]]:
 
 
 def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
-                 stills: bool = True) -> dict[str, Any]:
-    """Write report.html, report.json and figures for a recording into ``out``.
+                 stills: bool = True, pdf: bool = False) -> dict[str, Any]:
+    """Write report.html, report.json and figures for a recording into ``out``, and with
+    ``pdf`` report.pdf (A4, :mod:`sim.report.pdf`).
 
     Returns the report.json content. Raises RecordingError for a recording that cannot
-    be read or a wrong language.
+    be read, a wrong language, or a PDF that cannot be printed here.
     """
     _check_lang(lang)
     out = Path(out)
@@ -111,13 +154,20 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
         scenario = rec.scenario()
         m = compute(rec, scenario)
         data = m.to_dict()
-        data["findings"] = findings(data)
         header = rec.header
+        data["events"] = [{**e, "zh": event_sentence(e, "zh"), "en": event_sentence(e, "en")}
+                          for e in rec.events()]
+        for c in data["commands"]:
+            c.update(zh=command_sentence(c, "zh"), en=command_sentence(c, "en"),
+                     role_zh=role_name(c.get("role"), "zh"),
+                     role_en=role_name(c.get("role"), "en"))
+        data["findings"] = findings(data)
+        data["conclusion"] = conclusion(data, data["findings"])
+        data["cover"] = cover_of(header, rec.journal(), data.get("people") or [], m.agents)
         data["recording"] = {"file": str(rec_path), "seed": rec.seed, "dt": rec.dt,
                              "created": header.get("created"), "mode": header["meta"].get("mode"),
                              "scenario_source": header["scenario"].get("source"),
                              "closed_cleanly": rec.closed_cleanly, "damage": rec.damage}
-        data["events"] = rec.events()
         data["plot_language"] = plots.plot_language(lang)
         pictures = _figures(m, scenario, lang)
         shots = _stills(rec, _still_times(m)) if stills else []
@@ -132,6 +182,10 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
     (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n",
                                      encoding="utf-8")
     (out / "report.html").write_text(_html(data, pictures, shots, lang), encoding="utf-8")
+    if pdf:
+        from sim.report.pdf import write_pdf
+
+        write_pdf(out / "report.html", out / "report.pdf")
     return data
 
 
@@ -151,125 +205,19 @@ def _figures(m: Metrics, scenario: Any, lang: str) -> dict[str, bytes]:
     return pics
 
 
+def _annexes(d: dict[str, Any]) -> dict[str, int]:
+    """The annexes with something in them, numbered in order: key -> annex number."""
+    keys = [k for k in ("events", "commands", "plan", "people") if d.get(k)]
+    return {k: i + 1 for i, k in enumerate(keys)}
+
+
 def _html(d: dict[str, Any], pics: dict[str, bytes], shots: list[tuple[float, bytes]],
           lang: str) -> str:
-    t = {k: v[lang] for k, v in T.items()}
-    s: list[str] = [f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-                    f'<meta charset="utf-8"><title>{t["title"]} — {html.escape(d["name"])}'
-                    f"</title><style>{_CSS}</style></head><body>"]
-    rec = d["recording"]
-    created = (_dt.datetime.fromtimestamp(rec["created"]).strftime("%Y-%m-%d %H:%M")
-               if rec.get("created") else "—")
-    s.append(f'<h1>{t["title"]}：{html.escape(d["name"])}</h1>' if lang == "zh" else
-             f'<h1>{t["title"]}: {html.escape(d["name"])}</h1>')
-    s.append(_table([t["item"], t["value"]], [
-        [t["scenario"], d["name"]], [t["recorded"], created], [t["mode"], rec.get("mode")],
-        [t["seed"], rec["seed"]], [t["recording_file"], rec["file"]],
-        [t["agents"], d["agents"]], [t["evacuated"], d["evacuated"]],
-        [t["duration"], d["end_t"]]]))
-    if d["damage"]:
-        s.append(f'<p class="missed">{t["damaged"]}: {html.escape(d["damage"])}</p>')
-    if lang == "zh" and d["plot_language"] != "zh":
-        s.append(f'<p class="note">{t["font_note"]}</p>')
-    # 1 execution
-    tl = d["timeline_s"]
-    ev = d["evacuation_s"]
-    s.append(f'<h2>一、{t["s1"]}</h2>' if lang == "zh" else f'<h2>1. {t["s1"]}</h2>')
-    s.append(_table([t["item"], t["value"]], [
-        [t["evacuation_time"], tl["last_out"]], [t["p95_time"], tl["p95_out"]],
-        [t["first_out"], tl["first_out"]], [t["mean_evac"], ev.get("mean")],
-        [t["complete"], d["complete"]]]))
-    s.append(_img(pics["evacuation_curve"], t["evac_curve"]))
-    if d["events"]:
-        s.append(f'<h3>{t["events"]}</h3>')
-        s.append(_table([t["time_s"], t["event"], t["detail"]],
-                        [[e.get("t"), e.get("type"), _event_detail(e)] for e in d["events"]]))
-    for i, (ts, png) in enumerate(shots):
-        s.append(_img(png, f"{t['still']} {i + 1}: t = {ts:.1f} s"))
-        s.append(f'<p class="note">{t["still"]} {i + 1}: t = {ts:.1f} s</p>')
-    # 2 plan
-    s.append(f'<h2>二、{t["s2"]}</h2>' if lang == "zh" else f'<h2>2. {t["s2"]}</h2>')
-    if d["plan"]:
-        met = sum(p["met"] for p in d["plan"])
-        s.append(f"<p>{t['plan_summary'].format(met=met, n=len(d['plan']))}</p>")
-        rows = [[p["id"], p["role"], p["text"], action_name(p["action"], lang),
-                 f"{p['within']:.0f} s ({t['after_' + p['after']]})", p["deadline_s"],
-                 p["achieved_s"], p["elapsed_s"],
-                 t["met"] if p["met"] else t["missed"]] for p in d["plan"]]
-        s.append(_table([t["step"], t["role"], t["content"], t["action"], t["deadline"],
-                         t["deadline_at"], t["achieved"], t["elapsed"], t["verdict"]], rows))
-    else:
-        s.append(f"<p>{t['no_plan']}</p>")
-    # 3 command and coordination
-    s.append(f'<h2>三、{t["s3"]}</h2>' if lang == "zh" else f'<h2>3. {t["s3"]}</h2>')
-    keys = ("alarm", "first_report", "evacuation_order", "first_out", "last_out")
-    s.append(_table([t["milestone"], t["time_s"], t["since_alarm"]],
-                    [[t["tl_" + k], tl[k], None if tl[k] is None or tl["alarm"] is None
-                      else tl[k] - tl["alarm"]] for k in keys]))
-    if d["commands"]:
-        s.append(f'<h3>{t["journal"]}</h3>')
-        s.append(_table([t["time_s"], t["type"], t["role"], t["name"], t["detail"]],
-                        [[c["t"], c["type"], c["role"], c["name"],
-                          json.dumps(c["detail"], ensure_ascii=False)[:160]]
-                         for c in d["commands"][:200]]))
-    else:
-        s.append(f"<p>{t['no_commands']}</p>")
-    # 4 personnel handling
-    s.append(f'<h2>四、{t["s4"]}</h2>' if lang == "zh" else f'<h2>4. {t["s4"]}</h2>')
-    pre, tr = d["premovement_s"], d["travel_s"]
-    s.append(_table([t["item"], "n", t["mean"], "p5", t["median"], "p95", t["max"]],
-                    [[t["premovement"], pre.get("n"), pre.get("mean"), pre.get("p5"),
-                      pre.get("median"), pre.get("p95"), pre.get("max")],
-                     [t["travel"], tr.get("n"), tr.get("mean"), tr.get("p5"), tr.get("median"),
-                      tr.get("p95"), tr.get("max")]]))
-    s.append(_img(pics["distributions"], t["distributions"]))
-    if d.get("people"):
-        s.append(f'<h3>{t["people_title"]}</h3><p class="note">{t["people_note"]}</p>')
-        s.append(_table([t["person"], t["joined"], t["out_at"], t["by_exit"], t["walked"]],
-                        [[p["name"], p["joined_s"], p["out_s"] if p["out_s"] is not None
-                          else t["still_inside"], p["exit"], p["walked_s"]]
-                         for p in d["people"]]))
-    s.append(f'<h3>{t["clear_times"]}</h3>')
-    s.append(_table([t["area"], t["clear_at"]],
-                    [[f"{t['floor']} {k}", v] for k, v in d["floors_clear_s"].items()]
-                    + [[f"{t['zone']} {k}", v] for k, v in d["zones_clear_s"].items()]))
-    s.append(f'<h3>{t["density"]}</h3><p class="note">{t["density_note"]}</p>')
-    for dm in d["density"]:
-        s.append(f"<p>{t['floor']} {html.escape(dm['floor'])}: {t['peak']} "
-                 f"{_fmt(dm['peak'], 2)} /m²; " + "; ".join(
-                     f"LOS {lv}+: {_fmt(a['area_m2'])} m², ≤ {_fmt(a['max_s'])} s"
-                     for lv, a in dm["area_above_s"].items()) + "</p>")
-    for name, png in pics.items():
-        if name.startswith("density_"):
-            s.append(_img(png, t["density"]))
-    s.append(f'<h3>{html.escape(t["bottlenecks"])}</h3>')
-    if d["bottlenecks"]:
-        s.append(_table([t["floor"], "x (m)", "y (m)", t["area_m2"], t["longest"],
-                         t["peak"], t["nearest_exit"]],
-                        [[b["floor"], b["x"], b["y"], b["area_m2"], b["longest_s"],
-                          b["peak_density"], f"{b['nearest_exit']} ({b['exit_distance_m']} m)"
-                          if b["nearest_exit"] else None] for b in d["bottlenecks"][:20]]))
-    else:
-        s.append(f"<p>{t['no_bottleneck']}</p>")
-    # 5 equipment
-    s.append(f'<h2>五、{t["s5"]}</h2>' if lang == "zh" else f'<h2>5. {t["s5"]}</h2>')
-    s.append(_table([t["exit"], t["width"], t["people"], t["share"], t["first"], t["last"],
-                     t["mean_flow"], t["peak_flow"], t["specific_flow"]],
-                    [[e["id"], e["width"], e["count"], f"{100 * e['share']:.1f}%", e["first"],
-                      e["last"], e["mean_flow"], e["peak_flow"], e["specific_flow"]]
-                     for e in d["exits"]]))
-    s.append(_img(pics["exit_flows"], t["flows"]))
-    # 6 suggestions
-    s.append(f'<h2>六、{t["s6"]}</h2>' if lang == "zh" else f'<h2>6. {t["s6"]}</h2>')
-    s.append("<ol>" + "".join(f'<li class="{f["severity"]}">{html.escape(f[lang])}</li>'
-                              for f in d["findings"]) + "</ol>")
-    s.append(f'<p class="note">{t["footer"]}</p></body></html>')
-    return "\n".join(s)
-
-
-def _event_detail(e: dict[str, Any]) -> str:
-    rest = {k: v for k, v in e.items() if k not in ("t", "type")}
-    return json.dumps(rest, ensure_ascii=False)[:160]
+    """report.html from templates/report.html.j2 (see there for what it reads of ``d``)."""
+    return _render("report.html.j2", data=d, t=_words(lang), lang=lang,
+                   pics={name: _data_uri(png) for name, png in pics.items()},
+                   stills=[{"t": ts, "src": _data_uri(png)} for ts, png in shots],
+                   annex=_annexes(d), summary_rows=SUMMARY_ROWS)
 
 
 # --------------------------------------------------------------------------- comparing
@@ -293,7 +241,7 @@ def compare(rec_a: str | Path, rec_b: str | Path, out: str | Path, *,
     if names[0] == names[1]:
         names = ["A", "B"]
     a, b = ms
-    t = {k: v[lang] for k, v in T.items()}
+    t = _words(lang)
     rows: list[dict[str, Any]] = []
 
     def row(key: str, label: str, va: float | None, vb: float | None) -> None:
@@ -327,13 +275,10 @@ def compare(rec_a: str | Path, rec_b: str | Path, out: str | Path, *,
                                                   "names": names, "rows": rows},
                                                  ensure_ascii=False, indent=1) + "\n",
                                       encoding="utf-8")
-    body = _table([t["item"], names[0], names[1], t["difference"]],
-                  [[r["label"], r["a"], r["b"], r["diff"]] for r in rows])
     (out / "compare.html").write_text(
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{t["compare_title"]}'
-        f"</title><style>{_CSS}</style></head><body><h1>{t['compare_title']}</h1>"
-        f"<p>A = {html.escape(str(rec_a))}<br>B = {html.escape(str(rec_b))}</p>{body}"
-        f"{_img(curve, t['evac_curve'])}{_img(bars, t['compare_title'])}</body></html>",
+        _render("compare.html.j2", t=t, lang=lang, a=str(rec_a), b=str(rec_b), names=names,
+                rows=rows, pics={"compare_curves": _data_uri(curve),
+                                 "compare_times": _data_uri(bars)}),
         encoding="utf-8")
     return rows
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CAPACITY", "findings"]
+__all__ = ["CAPACITY", "closed_exits", "conclusion", "findings"]
 
 CAPACITY = 1.3
 """Specific flow taken as an exit's capacity, persons per metre per second (SFPE)."""
@@ -16,18 +16,33 @@ SLOW_PREMOVEMENT = 120.0
 """95th percentile of pre-movement times above which people reacted slowly, s."""
 IMBALANCE = 1.5
 """An exit carrying this many times its fair share (by width) is overloaded."""
+QUEUE_AREA = 5.0
+"""Area at level of service E or worse (m²) that makes a queue worth a finding ..."""
+QUEUE_S = 60.0
+"""... when it lasts this long somewhere in it, s."""
 
 
 def _f(v: float, nd: int = 0) -> str:
     return f"{v:.{nd}f}"
 
 
+def closed_exits(events: list[dict[str, Any]]) -> dict[str, float]:
+    """Exit id -> the time it was first closed during the drill, s."""
+    out: dict[str, float] = {}
+    for e in events:
+        if e.get("type") == "exit_closed" and e.get("exit") not in out:
+            out[str(e["exit"])] = float(e.get("t") or 0.0)
+    return out
+
+
 def findings(m: dict[str, Any]) -> list[dict[str, str]]:
-    """Findings of a report: dicts with ``code``, ``severity`` (high/medium/info), zh, en."""
+    """Findings of a report: dicts with ``code``, ``severity`` (high/medium/info), ``zh``,
+    ``en`` and ``basis`` (the figure it rests on). ``m`` is report.json so far: the metrics
+    and the drill's ``events`` (a closed exit is reported as closed, never as unused)."""
     out: list[dict[str, str]] = []
 
-    def add(code: str, severity: str, zh: str, en: str) -> None:
-        out.append({"code": code, "severity": severity, "zh": zh, "en": en})
+    def add(code: str, severity: str, zh: str, en: str, basis: str = "") -> None:
+        out.append({"code": code, "severity": severity, "zh": zh, "en": en, "basis": basis})
 
     if not m["complete"]:
         left = m["agents"] - m["evacuated"]
@@ -36,13 +51,15 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
             "路线受阻、未下达疏散命令），必要时组织搜救。",
             f"{left} people were still inside when the recording ended "
             f"({_f(m['end_t'])} s): find out why (blocked exits or routes, no order) and plan "
-            "a search.")
-    exits = [e for e in m["exits"]]
+            "a search.", basis=f"evacuated {m['evacuated']} of {m['agents']} at {m['end_t']} s")
+    closed = closed_exits(m.get("events", []))
+    exits = list(m["exits"])
+    usable = [e for e in exits if e["id"] not in closed and e.get("kind") != "refuge"]
     used = sum(e["count"] for e in exits)
-    width = sum(e["width"] for e in exits) or 1.0
-    if used and len(exits) > 1:
-        heavy = max(exits, key=lambda e: e["share"])
-        light = min(exits, key=lambda e: e["share"])
+    width = sum(e["width"] for e in usable) or 1.0
+    if used and len(usable) > 1:
+        heavy = max(usable, key=lambda e: e["share"])
+        light = min(usable, key=lambda e: e["share"])
         fair_heavy = heavy["width"] / width
         fair_light = light["width"] / width
         if heavy["share"] > IMBALANCE * fair_heavy and light["share"] < fair_light / IMBALANCE:
@@ -52,9 +69,23 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
                 f"出口 {light['id']}（设置指示标志、安排疏散引导员）。",
                 f"Exit {heavy['id']} carried {_f(100 * heavy['share'])} % of the evacuees while "
                 f"exit {light['id']} carried {_f(100 * light['share'])} %: guide people to exit "
-                f"{light['id']} (signs, marshals).")
-    for e in exits:
-        if e["count"] >= 10 and e["specific_flow"] >= 0.9 * CAPACITY:
+                f"{light['id']} (signs, marshals).",
+                basis=f"share {heavy['id']} {heavy['share']:.3f} vs {light['id']} "
+                      f"{light['share']:.3f}; widths {heavy['width']:g} / {light['width']:g} m")
+    busy = [e for e in exits if e["count"] >= 10 and e["specific_flow"] >= 0.9 * CAPACITY]
+    if len(busy) >= 3:  # one finding, not one near-identical line per exit
+        ids = "、".join(f"{e['id']}（{_f(e['specific_flow'], 2)}）" for e in busy)
+        ids_en = ", ".join(f"{e['id']} ({_f(e['specific_flow'], 2)})" for e in busy)
+        add("exit_capacity", "medium",
+            f"{len(exits)} 个出口中有 {len(busy)} 个的单位宽度峰值流率达到或接近通行能力 "
+            f"{CAPACITY} 人/(米·秒)：{ids}。出口总宽度是疏散时间的主要限制：考虑增加或加宽"
+            "出口、保持门扇全开，并在预案中安排分批疏散。",
+            f"{len(busy)} of {len(exits)} exits peaked at or near their capacity of {CAPACITY} "
+            f"persons/(m·s): {ids_en}. The total exit width limits the evacuation: add or "
+            "widen exits, keep doors fully open, stagger the evacuation.",
+            basis="peak specific flow per exit, persons/(m·s), 5 s bins")
+    else:
+        for e in busy:
             over = e["specific_flow"] >= CAPACITY
             add("exit_capacity", "medium",
                 f"出口 {e['id']}（宽 {_f(e['width'], 1)} 米）峰值流率 "
@@ -64,11 +95,45 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
                 f"Exit {e['id']} ({_f(e['width'], 1)} m wide) peaked at "
                 f"{_f(e['peak_flow'], 1)} persons/s, {_f(e['specific_flow'], 2)} persons/(m·s), "
                 f"{'at or over' if over else 'near'} its capacity of {CAPACITY}: widen it, keep "
-                "doors fully open or share the load.")
-        if e["count"] == 0:
+                "doors fully open or share the load.",
+                basis=f"peak flow {e['peak_flow']:.2f} /s over {e['width']:g} m")
+    for e in exits:
+        if e["id"] in closed:
+            t0 = closed[e["id"]]
+            others = sum(x["count"] for x in exits if x["id"] != e["id"])
+            add("exit_closed", "info",
+                f"出口 {e['id']} 于 {_f(t0, 1)} 秒关闭（演练设定的险情或操作），此后经该出口撤离 "
+                f"{e['count']} 人；其余出口共疏散 {others} 人。评估时应考虑该出口不可用的情况，"
+                "而非将其视为无人使用。",
+                f"Exit {e['id']} was closed at {_f(t0, 1)} s (a hazard or command of the drill); "
+                f"{e['count']} people used it, the other exits took {others}. It was "
+                "unavailable, not unused.",
+                basis=f"exit_closed event at {t0:.1f} s")
+        elif e["count"] == 0 and e.get("kind") == "refuge":
+            add("refuge_unused", "info",
+                f"避难场所 {e['id']} 无人进入：人员均经出口撤离。",
+                f"Nobody went into the refuge {e['id']}: everyone left by the exits.",
+                basis=f"count {e['id']} = 0")
+        elif e["count"] == 0:
             add("exit_unused", "info",
-                f"出口 {e['id']} 无人使用：检查其是否被封堵、标识是否清楚。",
-                f"Nobody used exit {e['id']}: check that it is open and signposted.")
+                f"出口 {e['id']} 始终开启，却无人使用：检查其标识是否清楚、路线是否通畅。",
+                f"Exit {e['id']} was open throughout yet nobody used it: check its signs and "
+                "the routes to it.",
+                basis=f"count {e['id']} = 0, never closed")
+    if not m["bottlenecks"]:
+        for dm in m.get("density", []):
+            queue = dm.get("area_above_s", {}).get("E") or {}
+            if (queue.get("area_m2") or 0) >= QUEUE_AREA and (queue.get("max_s") or 0) >= QUEUE_S:
+                add("queue", "medium",
+                    f"楼层 {dm['floor']} 有 {_f(queue['area_m2'])} 平方米的区域人员密度达到"
+                    f"服务水平 E 或更差（≥ 1.08 人/平方米），最长持续 {_f(queue['max_s'])} 秒："
+                    "虽未达到瓶颈标准（> 4 人/平方米持续 10 秒），但存在排队，"
+                    "应在该处（通常是楼梯、扶梯口或出口前）安排引导。",
+                    f"On floor {dm['floor']} {_f(queue['area_m2'])} m² reached level of service "
+                    f"E or worse (≥ 1.08 persons/m²) for up to {_f(queue['max_s'])} s: a queue, "
+                    "though below the bottleneck threshold (> 4 /m² for 10 s); guide people "
+                    "there (usually at stairs, escalators or exits).",
+                    basis=f"density map {dm['floor']}: LOS E area and longest time")
     for b in m["bottlenecks"][:3]:
         near = (f"，距出口 {b['nearest_exit']} 约 {_f(b['exit_distance_m'], 1)} 米"
                 if b["nearest_exit"] else "")
@@ -82,7 +147,9 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
             f"Bottleneck on floor {b['floor']} near ({_f(b['x'], 1)}, {_f(b['y'], 1)})"
             f"{near_en}: density above 4 persons/m² for {_f(b['longest_s'])} s (peak "
             f"{_f(b['peak_density'], 1)}): post marshals, widen the passage or remove "
-            "obstacles, and send people to other exits.")
+            "obstacles, and send people to other exits.",
+            basis=f"density map {b['floor']}: {b['area_m2']} m² above 4 /m², longest "
+                  f"{b['longest_s']} s")
     for p in m["plan"]:
         if not p["met"]:
             if p["achieved_s"] is None:
@@ -94,27 +161,78 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
                 f"预案步骤 {p['id']}（{p['role']}：{p['text']}）未达标，{zh_t}：修订预案中的时限或"
                 "加强该岗位的训练。",
                 f"Plan step {p['id']} ({p['role']}: {p['text']}) {en_t}: revise the deadline "
-                "or train that role.")
+                "or train that role.",
+                basis=f"plan step {p['id']}: achieved {p['achieved_s']} s, within "
+                      f"{p['within']} s")
     pre = m["premovement_s"]
     if pre.get("n") and pre["p95"] is not None and pre["p95"] > SLOW_PREMOVEMENT:
         add("slow_reaction", "medium",
             f"95% 人员的预动作时间在 {_f(pre['p95'])} 秒以内，反应偏慢：改进警报的可听度与"
             "清晰度，加强疏散宣传和培训。",
             f"95 % of the people started within {_f(pre['p95'])} s, which is slow: make the "
-            "alarm clearer and train staff.")
+            "alarm clearer and train staff.",
+            basis=f"pre-movement p95 {pre['p95']} s > {SLOW_PREMOVEMENT:g} s")
     tl = m["timeline_s"]
     if tl["alarm"] is not None and tl["alarm"] > 0 and tl["evacuation_order"] is None:
         add("no_order", "medium",
             "警报发出后未下达疏散命令：在预案中明确下达疏散命令的岗位和时限。",
             "No evacuation order followed the alarm: name the role that orders evacuation "
-            "and its deadline in the plan.")
+            "and its deadline in the plan.",
+            basis=f"alarm at {tl['alarm']} s, no order_evacuation command")
     if m["commands"] and tl["first_report"] is None:
         add("no_report", "info",
             "演练中没有信息报送：按预案要求及时向指挥部报送现场情况。",
             "Nobody reported to the command post during the drill: reporting should be "
-            "part of the drill.")
+            "part of the drill.", basis="no report in the journal (bots' messages excluded)")
     if not out:
         add("no_issue", "info", "未发现明显问题；建议在更不利的情景（封堵出口、烟气）下再次演练。",
             "No clear problem found; repeat the drill in a harder scenario (blocked exit, "
             "smoke).")
     return out
+
+
+GRADES = {"good": ("优秀", "good"), "pass": ("合格", "pass"), "fail": ("不合格", "fail"),
+          "incomplete": ("未完成", "incomplete")}
+
+
+def conclusion(m: dict[str, Any], found: list[dict[str, str]]) -> dict[str, Any]:
+    """总体评价: a grade stated from the findings and the plan check, with its basis.
+
+    ``incomplete`` when people were still inside at the end; ``fail`` when a plan step
+    was missed or a high-severity finding stands; ``pass`` with medium findings; else
+    ``good``. Returns grade, its words, a sentence (zh, en) and the basis (zh, en each).
+    """
+    high = [f for f in found if f["severity"] == "high"]
+    medium = [f for f in found if f["severity"] == "medium"]
+    plan = m.get("plan") or []
+    met = sum(1 for p in plan if p["met"])
+    if not m["complete"]:
+        grade = "incomplete"
+    elif high or met < len(plan):
+        grade = "fail"
+    elif medium:
+        grade = "pass"
+    else:
+        grade = "good"
+    tl = m["timeline_s"]
+    if m["complete"]:
+        zh = f"参演及模拟人员共 {m['agents']} 人，于 {_f(tl['last_out'] or 0, 1)} 秒内全部撤离"
+        en = f"All {m['agents']} people were out within {_f(tl['last_out'] or 0, 1)} s"
+    else:
+        zh = (f"记录结束（{_f(m['end_t'], 1)} 秒）时 {m['agents']} 人中仍有 "
+              f"{m['agents'] - m['evacuated']} 人未撤离")
+        en = (f"{m['agents'] - m['evacuated']} of {m['agents']} people were still inside when "
+              f"the recording ended ({_f(m['end_t'], 1)} s)")
+    if plan:
+        zh += f"；预案 {len(plan)} 个步骤中 {met} 个按时完成"
+        en += f"; {met} of {len(plan)} plan steps were done in time"
+    else:
+        zh += "；本情景未载入数字化预案，未逐项核对"
+        en += "; the scenario has no digitised plan to check"
+    zh += f"；发现重要问题 {len(high)} 项、一般问题 {len(medium)} 项。"
+    en += f"; {len(high)} serious and {len(medium)} moderate findings."
+    words = GRADES[grade]
+    zh += f"总体评价：{words[0]}。"
+    en += f" Overall: {words[1]}."
+    basis = [{"zh": f["zh"], "en": f["en"]} for f in (high + medium)[:3]]
+    return {"grade": grade, "words": list(words), "zh": zh, "en": en, "basis": basis}

@@ -8,6 +8,7 @@ missing-glyph boxes; the HTML text around it stays in the report's language.
 from __future__ import annotations
 
 import io
+import re
 from functools import cache
 from typing import Any
 
@@ -25,13 +26,33 @@ _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK", "Noto Sans SC", "Source Ha
                  "Source Han Sans CN", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei",
                  "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN",
                  "Droid Sans Fallback")
+_CJK_FILE = re.compile(r"cjk|sourcehan|wqy|simhei|msyh|pingfang|droidsansfallback|uming",
+                       re.IGNORECASE)
 
 
 @cache
 def cjk_font() -> str | None:
-    """Name of an installed font family that has Chinese glyphs, or None."""
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    return next((n for n in _CJK_FAMILIES if n in names), None)
+    """Name of an installed font family that has Chinese glyphs, or None.
+
+    matplotlib keeps a cache of the system's fonts; a CJK font installed after it was
+    written (``apt-get install fonts-noto-cjk`` on a machine that had drawn a plot
+    before) is not in it, so such fonts are looked for on disk and added.
+    """
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in _CJK_FAMILIES if n in names), None)
+
+    found = known()
+    if found is None:
+        seen = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in seen and _CJK_FILE.search(path):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        found = known()
+    return found
 
 
 def plot_language(lang: str) -> str:

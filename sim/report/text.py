@@ -27,6 +27,8 @@ _PAIRS = {
     "item": ("项目", "item"), "value": ("数值", "value"),
     "scenario": ("情景", "scenario"), "recorded": ("记录时间", "recorded"),
     "mode": ("方式", "mode"), "seed": ("随机种子", "seed"),
+    "mode_run": ("仿真运行（drill run）", "simulation run (drill run)"),
+    "mode_serve": ("联网演练（drill serve）", "networked drill (drill serve)"),
     "recording_file": ("记录文件", "recording"), "agents": ("参演人数", "people"),
     "evacuated": ("已撤离人数", "people out"), "duration": ("记录时长 (秒)", "recorded time (s)"),
     "damaged": ("记录文件损坏，报告截至", "recording damaged; the report stops at"),
@@ -78,16 +80,21 @@ _PAIRS = {
     "area": ("区域", "area"), "clear_at": ("清空时刻 (秒)", "clear at (s)"),
     "floor": ("楼层", "floor"), "zone": ("区域", "zone"),
     "density": ("人员密度", "density"),
-    "density_note": ("按 1 米网格统计，每 0.5 秒采样；服务水平按 Fruin 步行道标准（C ≥ 0.43、"
-                     "D ≥ 0.72、E ≥ 1.08、F ≥ 2.17 人/平方米）。",
-                     "Counted on a 1 m grid every 0.5 s; Fruin walkway levels of service "
-                     "(C ≥ 0.43, D ≥ 0.72, E ≥ 1.08, F ≥ 2.17 persons/m²)."),
+    "density_note": ("每 0.5 秒采样，在 0.5 米网格上计数，以 σ = 0.5 米的高斯核平滑（有效面积约 "
+                     "1.6 平方米）并除以同样平滑的可通行面积；服务水平按 Fruin 步行道标准（C ≥ "
+                     "0.43、D ≥ 0.72、E ≥ 1.08、F ≥ 2.17 人/平方米）。",
+                     "Sampled every 0.5 s: people counted on a 0.5 m grid, smoothed with a "
+                     "Gaussian of σ = 0.5 m (about 1.6 m² effective) and divided by the equally "
+                     "smoothed walkable area; Fruin walkway levels of service (C ≥ 0.43, "
+                     "D ≥ 0.72, E ≥ 1.08, F ≥ 2.17 persons/m²)."),
     "peak": ("峰值密度", "peak density"),
     "bottlenecks": ("瓶颈（密度 > 4 人/平方米 持续 > 10 秒）",
                     "bottlenecks (density > 4 /m² for > 10 s)"),
     "area_m2": ("面积 (平方米)", "area (m²)"), "longest": ("最长持续 (秒)", "longest (s)"),
     "nearest_exit": ("最近出口", "nearest exit"),
-    "no_bottleneck": ("未出现持续拥堵。", "No lasting congestion."),
+    "no_bottleneck": ("未出现密度超过 4 人/平方米、持续 10 秒以上的拥堵（排队见上方服务水平）。",
+                      "No place above 4 persons/m² for more than 10 s (queues: see the levels "
+                      "of service above)."),
     "exit": ("出口", "exit"), "width": ("宽度 (米)", "width (m)"), "people": ("人数", "people"),
     "share": ("占比", "share"), "first": ("首人 (秒)", "first (s)"),
     "last": ("末人 (秒)", "last (s)"),

@@ -63,7 +63,11 @@ def _until(what: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
 
 
 def _crowd(live: LiveServer) -> CrowdSample:
-    return live.do(lambda: CrowdSample.of(live.room.drill))
+    def sample() -> CrowdSample:
+        with live.room.state_lock:  # the drill ticks in a thread of its own
+            return CrowdSample.of(live.room.drill)
+
+    return live.do(sample)
 
 
 def _ids_on(live: LiveServer, floor: int | None) -> list[int]:

@@ -1,0 +1,150 @@
+"""Findings that know the drill: closed exits, refuges, grouped capacity lines, the cover,
+the overall assessment, events and commands as sentences, bots' messages."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+from rec_util import hall_doc, recorded_run
+
+from sim.drill_info import parse_cover
+from sim.errors import ScenarioError
+from sim.report import write_report
+from sim.report.findings import conclusion, findings
+
+ENGLISH_CODE = re.compile(r"\b(floor_clear|exit_closed|hazard_cleared|evacuation_ordered|"
+                          r"order_evacuation|inject|participant|instructor|observer)\b")
+
+
+@pytest.fixture(scope="module")
+def blocked(tmp_path_factory):
+    """The hall with its West exit closed from t = 0, and a report of it."""
+    tmp = tmp_path_factory.mktemp("findings")
+    doc = hall_doc(events=[{"time": 0.0, "action": "close_exit", "exit": "West"}])
+    rec = recorded_run(tmp, doc, "blocked")
+    return write_report(rec, tmp / "report", stills=False), tmp / "report"
+
+
+def test_a_closed_exit_is_reported_as_closed_never_recommended_or_unused(blocked):
+    data, _ = blocked
+    texts = [f["zh"] + f["en"] for f in data["findings"]]
+    assert not any("引向出口 West" in t or "guide people to exit West" in t for t in texts)
+    assert not any(f["code"] == "exit_unused" and "West" in f["zh"] for f in data["findings"])
+    closed = next(f for f in data["findings"] if f["code"] == "exit_closed")
+    assert "West" in closed["zh"] and "0.0 秒关闭" in closed["zh"] and closed["basis"]
+
+
+def test_every_finding_names_the_figure_it_rests_on(blocked):
+    data, _ = blocked
+    assert all(f["basis"] for f in data["findings"] if f["code"] != "no_issue")
+
+
+def test_a_refuge_people_went_to_is_not_a_fault():
+    m = _figures(exits=[
+        {"id": "Refuge", "kind": "refuge", "width": 1.0, "count": 40, "share": 0.8,
+         "specific_flow": 0.5, "peak_flow": 0.5},
+        {"id": "WestGate", "kind": "exit", "width": 4.0, "count": 10, "share": 0.2,
+         "specific_flow": 0.2, "peak_flow": 0.8}])
+    assert not any(f["code"] == "exit_imbalance" for f in findings(m))
+
+
+def test_exits_at_capacity_make_one_finding_not_one_line_each():
+    exits = [{"id": f"E{i}", "kind": "exit", "width": 1.0, "count": 50, "share": 1 / 7,
+              "specific_flow": 1.4, "peak_flow": 1.4} for i in range(7)]
+    exits.append({"id": "E7", "kind": "exit", "width": 1.0, "count": 5, "share": 0.01,
+                  "specific_flow": 0.3, "peak_flow": 0.3})
+    cap = [f for f in findings(_figures(exits=exits)) if f["code"] == "exit_capacity"]
+    assert len(cap) == 1 and "8 个出口中有 7 个" in cap[0]["zh"]
+
+
+def test_a_long_queue_is_a_finding_when_there_is_no_bottleneck():
+    m = _figures(density=[{"floor": "2F", "peak": 2.5, "area_above_s": {
+        "E": {"area_m2": 30.0, "max_s": 200.0}, "F": {"area_m2": 2.0, "max_s": 5.0}}}])
+    queue = next(f for f in findings(m) if f["code"] == "queue")
+    assert "2F" in queue["zh"] and "200 秒" in queue["zh"]
+
+
+def test_the_overall_assessment_follows_from_the_findings():
+    good = _figures()
+    assert conclusion(good, findings(good))["grade"] in ("good", "pass")
+    late = _figures(plan=[{"id": "P1", "role": "导调", "text": "报警", "met": False,
+                           "achieved_s": None, "within": 30.0, "elapsed_s": None}])
+    verdict = conclusion(late, findings(late))
+    assert verdict["grade"] == "fail" and "不合格" in verdict["zh"] and verdict["basis"]
+    stuck = _figures(complete=False, evacuated=30)
+    assert conclusion(stuck, findings(stuck))["grade"] == "incomplete"
+
+
+def test_the_cover_comes_from_the_drill_table_and_the_recording(tmp_path):
+    doc = hall_doc(drill={"title": "商场火灾疏散演练", "type": "综合", "place": "某区某商场",
+                          "organiser": "某区应急管理局", "evaluators": ["李四"],
+                          "units": [{"name": "物业", "people": 12}, "消防站"]})
+    rec = recorded_run(tmp_path, doc, "cover")
+    cover = write_report(rec, tmp_path / "r", stills=False)["cover"]
+    assert cover["title"] == "商场火灾疏散演练" and cover["type"] == "combined"
+    assert cover["type_words"][0] == "综合演练" and cover["units"][0] == {"name": "物业",
+                                                                          "people": 12}
+    assert cover["date"] and cover["simulated"] == 60 and cover["evaluators"] == ["李四"]
+    plain = write_report(recorded_run(tmp_path, hall_doc(), "plain"), tmp_path / "p",
+                         stills=False)["cover"]
+    assert plain["type"] == "simulation" and plain["place"] is None
+
+
+def test_a_wrong_cover_key_is_an_error_naming_the_field():
+    with pytest.raises(ScenarioError, match=r"drill\.type"):
+        parse_cover({"type": "演习"}, "x.toml")
+    with pytest.raises(ScenarioError, match=r"drill\.units\[1\]"):
+        parse_cover({"units": ["物业", {"name": "x", "people": -1}]}, "x.toml")
+
+
+def test_events_and_commands_read_as_chinese_sentences(blocked):
+    data, out = blocked
+    assert data["events"] and all(e["zh"] and not ENGLISH_CODE.search(e["zh"])
+                                  for e in data["events"])
+    assert any(e["zh"] == "出口 West 关闭" for e in data["events"])
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '{"exit": "West"}' not in html and "出口 West 关闭" in html
+
+
+def test_a_bots_automatic_message_is_not_the_first_report(tmp_path):
+    from net.protocol import message
+    from net.room import Room
+    from net.script import load_drill
+    from sim.metrics import compute
+    from sim.recording import Recording
+
+    room = Room("r", *load_drill("office"), record=tmp_path)
+    ins = room.join(token=room.tokens["instructor"], resume=None, name="导调")
+    bot = room.join(token=room.tokens["participant"], resume=None, name="bot1", avatar=False)
+    person = room.join(token=room.tokens["participant"], resume=None, name="张三",
+                       avatar=False)
+    room.submit("k", ins, message("start"))
+    room.tick(0.5)
+    room.submit("k", bot, message("report", text="bot1: 已到达 (3, 4)", auto=True))
+    room.tick(0.5)
+    room.tick(0.5)
+    room.submit("k", person, message("report", text="东侧楼梯有烟"))
+    room.tick(0.5)
+    room.end()
+    with Recording(room.recorder.path) as rec:
+        m = compute(rec)
+    sent = [c for c in m.commands if c["type"] == "report"]
+    assert len(sent) == 2 and m.timeline["first_report"] == sent[1]["t"] > sent[0]["t"]
+
+
+def _figures(**changes) -> dict:
+    """Report figures of a small drill that went well (as metrics.to_dict gives them)."""
+    base = {"agents": 50, "evacuated": 50, "end_t": 60.0, "complete": True,
+            "exits": [{"id": "A", "kind": "exit", "width": 2.0, "count": 25, "share": 0.5,
+                       "specific_flow": 0.6, "peak_flow": 1.2},
+                      {"id": "B", "kind": "exit", "width": 2.0, "count": 25, "share": 0.5,
+                       "specific_flow": 0.6, "peak_flow": 1.2}],
+            "bottlenecks": [], "plan": [], "density": [], "events": [],
+            "premovement_s": {"n": 50, "p95": 30.0},
+            "timeline_s": {"alarm": 0.0, "evacuation_order": None, "first_report": 5.0,
+                           "last_out": 55.0}, "commands": []}
+    out = copy.deepcopy(base)
+    out.update(changes)
+    return out
