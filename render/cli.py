@@ -40,8 +40,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="a sequence: one frame every S simulated seconds (out_0000.png, ...) "
                         "until --time, the end of the run folder, or everyone is out")
     p.add_argument("--camera", default="overview",
-                   help="overview[:top] | floor:N[:oblique] | pose:x,y,z,heading,pitch | "
+                   help="overview[:top] | floors (every floor on one sheet, with clock, "
+                        "counts and legend) | floor:N[:oblique] | pose:x,y,z,heading,pitch | "
                         "follow:ID (default overview)")
+    p.add_argument("--lang", default="zh", choices=("zh", "en"),
+                   help="language of the words on a floors sheet (default zh)")
     p.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT in pixels")
     p.add_argument("--out", required=True, help="the .png or .jpg file to write (a sequence "
                                                 "numbers it: out_0000.png, ...)")
@@ -83,6 +86,28 @@ def _drill_states(scenario: Any, seed: int | None, times: list[float],
             return
 
 
+def _sheet(renderer: Any, scene: Any, state: Any, fmt: str, lang: str) -> bytes:
+    """Every floor of ``state`` on one sheet (:mod:`render.sheet`), as ``fmt``."""
+    from render.camera import parse_camera
+    from render.sheet import floor_sheet
+
+    def draw(i: int, size: tuple[int, int]) -> bytes:
+        renderer.render(state, parse_camera(f"floor:{i}"), size)
+        return bytes(renderer.encode("png"))
+
+    png = floor_sheet(scene, state, draw, lang=lang)
+    if fmt == "png":
+        return png
+    import io
+
+    import matplotlib.image as mpimg
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    plt.imsave(buf, mpimg.imread(io.BytesIO(png), format="png")[:, :, :3], format="jpeg")
+    return buf.getvalue()
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``drill render``; returns the exit status (errors raise RenderError/SimError)."""
     from render.camera import parse_camera
@@ -96,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise RenderError(f"--out: '{out}' is a folder; give a file name like frame.png")
     size = parse_size(args.size)
-    camera = parse_camera(args.camera)
+    sheet = args.camera == "floors"
+    camera = None if sheet else parse_camera(args.camera)
     if args.seed is not None and args.seed < 0:
         raise RenderError(f"--seed must be a non-negative integer, got {args.seed}")
     if is_run_dir(args.source):
@@ -128,12 +154,16 @@ def run(args: argparse.Namespace) -> int:
     try:
         for i, state in enumerate(states):
             path = out if args.every is None else out.with_name(f"{out.stem}_{i:04d}{out.suffix}")
-            renderer.render(state, camera, size)
-            path.write_bytes(renderer.encode(fmt))
+            if sheet:
+                path.write_bytes(_sheet(renderer, scene, state, fmt, args.lang))
+            else:
+                renderer.render(state, camera, size)
+                path.write_bytes(renderer.encode(fmt))
             paths.append(path)
     finally:
         renderer.close()
     info = renderer.info()
     what = str(paths[0]) if len(paths) == 1 else f"{len(paths)} frames {paths[0]} … {paths[-1]}"
-    print(f"wrote {what} ({size[0]}x{size[1]}, {info['module']}: {info['renderer']})")
+    shape = "every floor on a sheet" if sheet else f"{size[0]}x{size[1]}"
+    print(f"wrote {what} ({shape}, {info['module']}: {info['renderer']})")
     return 0

@@ -55,6 +55,8 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("a")
     c.add_argument("b")
     c.add_argument("--out", required=True, help="folder for compare.html/.json/.png")
+    c.add_argument("--labels", metavar="A,B",
+                   help="names of the two runs (default: scenario or drill title, and seed)")
     c.add_argument("--lang", default="zh", choices=("zh", "en"))
     c.set_defaults(func=run_compare)
     a = sub.add_parser("archive", help="scenario, plan, recording and report in one zip")
@@ -169,7 +171,12 @@ def run_compare(args: argparse.Namespace) -> int:
 
     for p in (args.a, args.b):
         _open(p).close()
-    rows = compare(args.a, args.b, args.out, lang=args.lang)
+    labels = None
+    if args.labels is not None:
+        labels = tuple(x.strip() for x in args.labels.split(",", 1))
+        if len(labels) != 2 or not all(labels):
+            raise RecordingError(f"--labels must be two names A,B; got {args.labels!r}")
+    rows = compare(args.a, args.b, args.out, lang=args.lang, labels=labels)
 
     def f(v: Any) -> str:
         return "—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)

@@ -31,6 +31,7 @@ from sim.recording import Player, Recording
 from sim.report import plots
 from sim.report.cover import cover_of
 from sim.report.describe import command_sentence, event_sentence, role_name
+from sim.report.differences import differences, run_label
 from sim.report.findings import conclusion, findings
 from sim.report.text import T, action_name
 
@@ -110,18 +111,22 @@ def _words(lang: str) -> dict[str, str]:
     return {k: v[lang] for k, v in T.items()}
 
 
-def _stills(rec: Recording, times: list[float]) -> list[tuple[float, bytes]]:
-    """Overview pictures from the Panda3D renderer at ``times``; [] when it is unavailable."""
+def _stills(rec: Recording, times: list[float], lang: str = "zh") -> list[tuple[float, bytes]]:
+    """Pictures of every floor at ``times`` (a floor sheet each: plans of all floors with
+    clock, counts and legend, :mod:`render.sheet`); [] when the renderer is unavailable."""
     try:
+        from render.recording import _hazard
         from render.service import RenderService  # optional, heavy
+        from render.sheet import floor_sheet
         from render.state import AgentFrame, SceneState
     except Exception:  # noqa: BLE001 - the renderer is optional
         return []
     out = []
     try:
         scenario = rec.scenario()
+        scene = scenario.scene
         player = Player(rec)
-        with RenderService(scenario.scene, timeout=60.0) as service:
+        with RenderService(scene, timeout=60.0) as service:
             for t in times:
                 player.seek(t)
                 fr = player.frame
@@ -131,9 +136,15 @@ def _stills(rec: Recording, times: list[float]) -> list[tuple[float, bytes]]:
                 agents = AgentFrame(id=fr.ids, xyz=fr.xyz, state=fr.state,
                                     heading=np.tile([1.0, 0.0], (n, 1)), radius=np.full(n, 0.2),
                                     injured=np.zeros(n, bool))
-                state = SceneState(time=fr.t, agents=agents, exit_open=np.array(fr.exits, bool))
-                out.append((fr.t, bytes(service.frame(state, "overview", size=(960, 540),
-                                                      fmt="png"))))
+                hazards = tuple(h for h in (_hazard(d, fr.t) for d in fr.hazards) if h)
+                state = SceneState(time=fr.t, agents=agents, exit_open=np.array(fr.exits, bool),
+                                   hazards=hazards)
+
+                def draw(i: int, size: tuple[int, int], state: SceneState = state) -> bytes:
+                    return bytes(service.frame(state, f"floor:{i}", size=size, fmt="png"))
+
+                out.append((fr.t, floor_sheet(scene, state, draw, out_count=fr.evacuated,
+                                              lang=lang)))
     except Exception:  # noqa: BLE001 - no display, no GL: the report goes on without stills
         return out
     return out
@@ -170,7 +181,7 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
                              "closed_cleanly": rec.closed_cleanly, "damage": rec.damage}
         data["plot_language"] = plots.plot_language(lang)
         pictures = _figures(m, scenario, lang)
-        shots = _stills(rec, _still_times(m)) if stills else []
+        shots = _stills(rec, _still_times(m), lang) if stills else []
     for name, png in pictures.items():
         (out / f"{name}.png").write_bytes(png)
     for i, (_, png) in enumerate(shots):
@@ -224,22 +235,28 @@ def _html(d: dict[str, Any], pics: dict[str, bytes], shots: list[tuple[float, by
 
 
 def compare(rec_a: str | Path, rec_b: str | Path, out: str | Path, *,
-            lang: str = "zh") -> list[dict[str, Any]]:
+            lang: str = "zh", labels: tuple[str, str] | None = None) -> list[dict[str, Any]]:
     """Compare two recordings: overlaid curves (PNG), a table (HTML, JSON); returns rows.
 
     Each row: ``key``, ``label``, ``a``, ``b``, ``diff`` (b − a), all in s or persons.
+    The runs are named by ``labels``, else by scenario (or drill title) and seed; the page
+    and compare.json also say what differs between them and whether one run per side can
+    tell (:mod:`sim.report.differences`).
     """
     _check_lang(lang)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ms: list[Metrics] = []
     names = []
-    for p in (rec_a, rec_b):
-        with Recording(p) as rec:
+    with Recording(rec_a) as ra, Recording(rec_b) as rb:
+        for rec in (ra, rb):
             ms.append(compute(rec))
-            names.append(Path(p).stem if Path(p).stem != "drill" else Path(p).parent.name)
+            names.append(run_label(rec))
+        what = differences(ra, rb, (ms[0].timeline["last_out"], ms[1].timeline["last_out"]))
+    if labels is not None:
+        names = [str(labels[0]), str(labels[1])]
     if names[0] == names[1]:
-        names = ["A", "B"]
+        names = [f"A: {names[0]}", f"B: {names[1]}"]
     a, b = ms
     t = _words(lang)
     rows: list[dict[str, Any]] = []
@@ -265,19 +282,20 @@ def compare(rec_a: str | Path, rec_b: str | Path, out: str | Path, *,
     row("bottlenecks", t["bottlenecks"], len(a.bottlenecks), len(b.bottlenecks))
     curve = plots.evacuation_curves([(names[0], a.curve_t, a.curve_out),
                                      (names[1], b.curve_t, b.curve_out)], lang)
-    bars = plots.compare_bars(names, [(r["key"], [r["a"], r["b"]]) for r in rows
+    bars = plots.compare_bars(names, [(r["label"], [r["a"], r["b"]]) for r in rows
                                       if r["key"] in ("first_out", "p95_out", "last_out",
                                                       "premovement_median", "travel_median")],
                               lang)
     (out / "compare_curves.png").write_bytes(curve)
     (out / "compare_times.png").write_bytes(bars)
     (out / "compare.json").write_text(json.dumps({"a": str(rec_a), "b": str(rec_b),
-                                                  "names": names, "rows": rows},
+                                                  "names": names, "rows": rows,
+                                                  "differences": what},
                                                  ensure_ascii=False, indent=1) + "\n",
                                       encoding="utf-8")
     (out / "compare.html").write_text(
         _render("compare.html.j2", t=t, lang=lang, a=str(rec_a), b=str(rec_b), names=names,
-                rows=rows, pics={"compare_curves": _data_uri(curve),
+                rows=rows, what=what, pics={"compare_curves": _data_uri(curve),
                                  "compare_times": _data_uri(bars)}),
         encoding="utf-8")
     return rows

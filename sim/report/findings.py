@@ -16,6 +16,8 @@ SLOW_PREMOVEMENT = 120.0
 """95th percentile of pre-movement times above which people reacted slowly, s."""
 IMBALANCE = 1.5
 """An exit carrying this many times its fair share (by width) is overloaded."""
+HIGH_DENSITY = 6.0
+"""A peak density above this (persons/m²) is explained in a finding."""
 QUEUE_AREA = 5.0
 """Area at level of service E or worse (m²) that makes a queue worth a finding ..."""
 QUEUE_S = 60.0
@@ -120,6 +122,24 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
                 f"Exit {e['id']} was open throughout yet nobody used it: check its signs and "
                 "the routes to it.",
                 basis=f"count {e['id']} = 0, never closed")
+    for dm in m.get("density", []):
+        peak, coarse = dm.get("peak") or 0.0, dm.get("peak_1m2")
+        if coarse is None or max(peak, coarse) <= HIGH_DENSITY:
+            continue
+        pressed = coarse > HIGH_DENSITY
+        zh_then = ("：人员在此被挤压，接近人体可达的上限（约 7 人/平方米），应在此处限流或分流。"
+                   if pressed else "，在密集排队的正常范围内。")
+        en_then = (": people were pressed together, near the physical limit (about 7 /m²); "
+                   "meter or divide the flow there." if pressed
+                   else ", within the range of a dense queue.")
+        add("density_peak", "medium" if pressed else "info",
+            f"楼层 {dm['floor']} 的核密度估计（σ = 0.5 米，约 1.6 平方米范围）峰值为 "
+            f"{_f(peak, 1)} 人/平方米；按 2 米网格（每格按至少 1 平方米可通行面积）计，峰值为 "
+            f"{_f(coarse, 1)} 人/平方米{zh_then}",
+            f"On floor {dm['floor']} the kernel estimate (σ = 0.5 m, about 1.6 m²) peaks at "
+            f"{_f(peak, 1)} /m²; counted on 2 m cells (at least 1 m² walkable each) the peak is "
+            f"{_f(coarse, 1)} /m²{en_then}",
+            basis=f"density {dm['floor']}: kernel peak {peak}, 2 m cell peak {coarse}")
     if not m["bottlenecks"]:
         for dm in m.get("density", []):
             queue = dm.get("area_above_s", {}).get("E") or {}

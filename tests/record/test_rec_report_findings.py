@@ -4,6 +4,7 @@ the overall assessment, events and commands as sentences, bots' messages."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pytest
@@ -148,3 +149,40 @@ def _figures(**changes) -> dict:
     out = copy.deepcopy(base)
     out.update(changes)
     return out
+
+
+def test_compare_says_what_differs_names_the_runs_and_warns_of_one_seed(tmp_path):
+    from sim.report import compare
+
+    plain = recorded_run(tmp_path, hall_doc(), "plain")
+    shut = recorded_run(tmp_path, hall_doc(events=[{"time": 0.0, "action": "close_exit",
+                                                    "exit": "West"}]), "shut")
+    compare(plain, shut, tmp_path / "c")
+    data = json.loads((tmp_path / "c" / "compare.json").read_text(encoding="utf-8"))
+    said = " ".join(d["zh"] for d in data["differences"]["items"])
+    assert "关闭的出口不同" in said and "West（0.0 秒）" in said and "情景文件有" in said
+    assert data["names"] == ["A: rec_hall · seed 5", "B: rec_hall · seed 5"]  # same name
+    assert "一个随机种子" in data["differences"]["noise"]["zh"]
+    assert any(line.startswith("+") and "close_exit" in line
+               for line in data["differences"]["diff"])
+    page = (tmp_path / "c" / "compare.html").read_text(encoding="utf-8")
+    assert "两次运行的不同之处" in page and "first_out" not in page
+    compare(plain, shut, tmp_path / "d", labels=("平时", "封堵西门"))
+    assert json.loads((tmp_path / "d" / "compare.json").read_text())["names"] == ["平时",
+                                                                                 "封堵西门"]
+
+
+def test_densities_over_a_square_metre_stay_below_the_physical_bound(blocked):
+    data, _ = blocked
+    for dm in data["density"]:
+        assert 0 < dm["peak_1m2"] < 7.5  # about 7 /m² is as tight as people can stand
+
+
+def test_a_kernel_peak_above_six_is_explained_with_the_square_metre_figure():
+    m = _figures(density=[{"floor": "4F", "peak": 8.79, "peak_1m2": 4.2, "area_above_s": {}}])
+    note = next(f for f in findings(m) if f["code"] == "density_peak")
+    assert note["severity"] == "info" and "8.8" in note["zh"] and "4.2" in note["zh"]
+    pressed = _figures(density=[{"floor": "4F", "peak": 8.79, "peak_1m2": 6.6,
+                                 "area_above_s": {}}])
+    assert next(f for f in findings(pressed) if f["code"] == "density_peak")["severity"] == \
+        "medium"
