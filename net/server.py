@@ -61,6 +61,7 @@ from net.web_files import (
     json_response,
     split_path,
 )
+from sim.errors import SimError
 from sim.scenario import builtin_names
 
 __all__ = ["DrillServer", "ServerConfig", "Session", "parse_public_url", "report_dir"]
@@ -986,10 +987,16 @@ def report_dir(rec_path: str | Path) -> Path:
 
 
 def _report_files(rec_path: Path, out: Path) -> WebFiles:
+    """Write the report of a recording (and its PDF where Chromium is installed)."""
     from sim.report import write_report
+    from sim.report.pdf import chromium
 
     with _REPORT_LOCK:
-        write_report(rec_path, out, stills=False)
+        try:
+            write_report(rec_path, out, stills=False, pdf=chromium() is not None)
+        except SimError:  # the PDF could not be printed: the HTML report still counts
+            log.exception("PDF of the report of %s not printed", rec_path)
+            write_report(rec_path, out, stills=False)
     return WebFiles.load(out)
 
 

@@ -47,7 +47,7 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg", ".webp": "image/webp", ".ico": "image/x-icon",
     ".gif": "image/gif", ".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
     ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf",
-    ".glb": "model/gltf-binary", ".wasm": "application/wasm",
+    ".glb": "model/gltf-binary", ".wasm": "application/wasm", ".pdf": "application/pdf",
     "": "text/plain; charset=utf-8",  # LICENSE, NOTICE
 }
 """Content-Type by file name extension (anything else: application/octet-stream)."""

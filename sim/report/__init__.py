@@ -29,6 +29,7 @@ from sim.errors import RecordingError
 from sim.metrics import Metrics, compute
 from sim.recording import Player, Recording
 from sim.report import plots
+from sim.report.coordination import actors, marks, milestone_deadlines
 from sim.report.cover import cover_of
 from sim.report.describe import command_sentence, event_sentence, role_name
 from sim.report.differences import differences, run_label
@@ -166,12 +167,16 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
         m = compute(rec, scenario)
         data = m.to_dict()
         header = rec.header
-        data["events"] = [{**e, "zh": event_sentence(e, "zh"), "en": event_sentence(e, "en")}
-                          for e in rec.events()]
+        floors = [f.id for f in scenario.scene.floors]
+        data["events"] = [{**e, "zh": event_sentence(e, "zh", floors),
+                           "en": event_sentence(e, "en", floors)} for e in rec.events()]
         for c in data["commands"]:
-            c.update(zh=command_sentence(c, "zh"), en=command_sentence(c, "en"),
+            c.update(zh=command_sentence(c, "zh", floors), en=command_sentence(c, "en", floors),
                      role_zh=role_name(c.get("role"), "zh"),
                      role_en=role_name(c.get("role"), "en"))
+        data["actors"] = actors(data["commands"])
+        data["marks"] = marks(data["commands"])
+        data["deadlines"] = milestone_deadlines(data["plan"])
         data["findings"] = findings(data)
         data["conclusion"] = conclusion(data, data["findings"])
         data["cover"] = cover_of(header, rec.journal(), data.get("people") or [], m.agents)
@@ -190,6 +195,7 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
                              + [f"still_{i + 1}.png" for i in range(len(shots))])
     data["stills"] = [{"t": round(t, 2), "file": f"still_{i + 1}.png"}
                       for i, (t, _) in enumerate(shots)]
+    data["pdf"] = "report.pdf" if pdf else None
     (out / "report.json").write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n",
                                      encoding="utf-8")
     (out / "report.html").write_text(_html(data, pictures, shots, lang), encoding="utf-8")

@@ -40,7 +40,14 @@ def _num(v: Any) -> str:
     return f"{float(v):.1f}" if isinstance(v, int | float) and not isinstance(v, bool) else "?"
 
 
-def _hazard_text(h: dict[str, Any], lang: str) -> str:
+def _floor_name(floor: Any, floors: list[str] | None, lang: str) -> str:
+    """A floor index as the scene names it ("2F"), else the index ("1 层")."""
+    if floors is not None and isinstance(floor, int) and 0 <= floor < len(floors):
+        return floors[floor] + " "
+    return f"{floor} 层 " if lang == "zh" else f"floor {floor} "
+
+
+def _hazard_text(h: dict[str, Any], lang: str, floors: list[str] | None = None) -> str:
     kind = _pick(HAZARDS.get(str(h.get("kind")), (str(h.get("kind")), str(h.get("kind")))), lang)
     parts = []
     if h.get("exit"):
@@ -50,7 +57,7 @@ def _hazard_text(h: dict[str, Any], lang: str) -> str:
         where = f"({_num(h['x'])}, {_num(h['y'])})"
         floor = h.get("floor")
         if floor is not None:
-            where = (f"{floor} 层 " if lang == "zh" else f"floor {floor} ") + where
+            where = _floor_name(floor, floors, lang) + where
         parts.append(where)
         if h.get("radius"):
             parts.append(f"半径 {_num(h['radius'])} 米" if lang == "zh"
@@ -72,8 +79,10 @@ def _where(d: dict[str, Any], zh: bool) -> str:
     return "全部区域" if zh else "everywhere"
 
 
-def event_sentence(e: dict[str, Any], lang: str = "zh") -> str:
-    """What a recorded drill event says, as a sentence."""
+def event_sentence(e: dict[str, Any], lang: str = "zh", floors: list[str] | None = None,
+                   ) -> str:
+    """What a recorded drill event says, as a sentence (``floors``: the scene's floor
+    ids, to name floors given by index)."""
     kind = e.get("type")
     zh = lang == "zh"
     if kind == "exit_closed":
@@ -84,7 +93,7 @@ def event_sentence(e: dict[str, Any], lang: str = "zh") -> str:
         return f"楼层 {e.get('floor')} 人员已全部撤离" if zh else f"floor {e.get('floor')} clear"
     if kind == "hazard":
         h = e.get("hazard") or {}
-        text = _hazard_text(h, lang)
+        text = _hazard_text(h, lang, floors)
         return (f"险情发生：{text}" if zh else f"hazard: {text}")
     if kind == "hazard_cleared":
         return f"险情 {e.get('id')} 解除" if zh else f"hazard {e.get('id')} cleared"
@@ -110,8 +119,10 @@ def event_sentence(e: dict[str, Any], lang: str = "zh") -> str:
     return (f"事件 {kind}" if zh else f"event {kind}")
 
 
-def command_sentence(c: dict[str, Any], lang: str = "zh") -> str:
-    """What a journal entry (:func:`sim.metrics._commands` row) did, as a sentence."""
+def command_sentence(c: dict[str, Any], lang: str = "zh", floors: list[str] | None = None,
+                     ) -> str:
+    """What a journal entry (:func:`sim.metrics._commands` row) did, as a sentence
+    (``floors``: the scene's floor ids, to name floors given by index)."""
     kind = c.get("type")
     d = c.get("detail") or {}
     zh = lang == "zh"
@@ -127,7 +138,7 @@ def command_sentence(c: dict[str, Any], lang: str = "zh") -> str:
         return (f"调整推演倍速为 {d.get('factor')} 倍" if zh
                 else f"set the speed to {d.get('factor')}×")
     if kind == "inject":
-        text = _hazard_text(d.get("event") or {}, lang)
+        text = _hazard_text(d.get("event") or {}, lang, floors)
         scripted = d.get("script") is not None
         if zh:
             return ("按演练脚本" if scripted else "") + f"注入：{text}"

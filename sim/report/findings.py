@@ -199,6 +199,18 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
             "No evacuation order followed the alarm: name the role that orders evacuation "
             "and its deadline in the plan.",
             basis=f"alarm at {tl['alarm']} s, no order_evacuation command")
+    lonely = [k for k in m.get("marks", []) if not k["followed"]]
+    if lonely:
+        what = "、".join(f"{k['kind_zh']}（{_f(k['t'], 1)} 秒，{k['name']}）" for k in lonely[:5])
+        what_en = ", ".join(f"{k['kind_en']} ({_f(k['t'], 1)} s, {k['name']})"
+                            for k in lonely[:5])
+        add("mark_not_followed", "medium",
+            f"{len(lonely)} 个地图标记之后 120 秒内没有信息报送或处置：{what}。"
+            "发现伤员、火点等情况应立即报告并安排处置，预案中应写明由谁跟进。",
+            f"{len(lonely)} marks were followed by no report or action within 120 s: "
+            f"{what_en}. A found casualty or fire must be reported and handled; the plan "
+            "should say who follows it up.",
+            basis="marks and the journal entries within 120 s after each")
     if m["commands"] and tl["first_report"] is None:
         add("no_report", "info",
             "演练中没有信息报送：按预案要求及时向指挥部报送现场情况。",

@@ -24,6 +24,7 @@ def action_name(action: str, lang: str) -> str:
 
 _PAIRS = {
     "title": ("演练评估报告", "Drill evaluation report"),
+    "pdf_link": ("下载 PDF 版（A4，可打印、归档）", "Download the PDF (A4, to print and file)"),
     "item": ("项目", "item"), "value": ("数值", "value"),
     "scenario": ("情景", "scenario"), "recorded": ("记录时间", "recorded"),
     "mode": ("方式", "mode"), "seed": ("随机种子", "seed"),
@@ -64,6 +65,18 @@ _PAIRS = {
     "tl_first_out": ("首人撤出", "first out"), "tl_last_out": ("末人撤出", "last out"),
     "tl_p95_out": ("95% 撤出", "95 % out"),
     "journal": ("指令与报送记录", "commands and reports"),
+    "plan_deadline": ("预案时限（步骤 · 截止秒）", "plan deadline (step · due s)"),
+    "actors_title": ("参演人员行动", "What each person did"),
+    "actions_n": ("操作次数", "actions"), "first_s": ("首次 (秒)", "first (s)"),
+    "last_s": ("末次 (秒)", "last (s)"),
+    "marks_title": ("地图标记及后续处置", "Marks and what followed"),
+    "marks_note": ("每个标记（伤员、火点等）之后 120 秒内的信息报送、疏散命令、开关门与注入；"
+                   "无后续处置的标记以红色显示。",
+                   "For each mark (an injured person, a fire …) the reports, orders, doors "
+                   "and injects within 120 s after it; marks nothing followed are in red."),
+    "mark_kind": ("标记", "mark"), "position": ("位置 (米)", "position (m)"),
+    "followed": ("后续处置", "what followed"),
+    "not_followed": ("无后续处置", "nothing followed"),
     "type": ("类型", "type"), "name": ("人员", "name"),
     "no_commands": ("演练中无导调指令或参演人员操作。", "No commands or actions were given."),
     "premovement": ("预动作时间 (秒)", "pre-movement (s)"),

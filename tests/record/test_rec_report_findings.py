@@ -4,6 +4,7 @@ the overall assessment, events and commands as sentences, bots' messages."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 
@@ -186,3 +187,47 @@ def test_a_kernel_peak_above_six_is_explained_with_the_square_metre_figure():
                                  "area_above_s": {}}])
     assert next(f for f in findings(pressed) if f["code"] == "density_peak")["severity"] == \
         "medium"
+
+
+def test_marks_are_listed_with_what_followed_and_each_persons_actions(tmp_path):
+    from net.protocol import message
+    from net.room import Room
+    from net.script import load_drill
+
+    room = Room("r", *load_drill("office"), record=tmp_path)
+    ins = room.join(token=room.tokens["instructor"], resume=None, name="导调")
+    p = room.join(token=room.tokens["participant"], resume=None, name="张三", avatar=False)
+    room.submit("k", ins, message("start"))
+    room.tick(0.5)
+    room.submit("k", p, message("mark", kind="injured", position=[3.0, 4.0, 0.0]))
+    room.tick(0.5)
+    room.submit("k", p, message("report", text="一名伤员在东侧走廊"))
+    room.tick(0.5)
+    room.submit("k", p, message("mark", kind="fire", position=[20.0, 5.0, 0.0]))
+    room.tick(0.5)
+    room.end()
+    data = write_report(room.recorder.path, tmp_path / "r", stills=False)
+    first, second = data["marks"]
+    assert first["kind_zh"] == "伤员" and "一名伤员在东侧走廊" in first["followed"][0]["zh"]
+    assert second["kind_zh"] == "火点" and second["followed"] == []
+    lonely = next(f for f in data["findings"] if f["code"] == "mark_not_followed")
+    assert "火点" in lonely["zh"] and "张三" in lonely["zh"]
+    who = {a["name"]: a for a in data["actors"]}
+    assert who["张三"]["n"] == 3 and "地图标记 2 次" in who["张三"]["zh"]
+    assert who["导调"]["role_zh"] == "导调员"
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "地图标记及后续处置" in page and "无后续处置" in page and "参演人员行动" in page
+    text = re.sub(r"<[^>]+>|data:image/png;base64,[A-Za-z0-9+/=]+", " ", page)
+    assert not ENGLISH_CODE.search(text), ENGLISH_CODE.search(text)
+    assert '{"' not in html.unescape(text)  # no raw JSON anywhere in the Chinese report
+
+
+def test_the_timeline_says_whether_report_and_order_came_within_the_plan():
+    from sim.report.coordination import milestone_deadlines
+
+    plan = [{"id": "P1", "action": "report", "deadline_s": 60.0, "met": False},
+            {"id": "P2", "action": "order_evacuation", "deadline_s": 90.0, "met": True},
+            {"id": "P3", "action": "evacuated", "deadline_s": 300.0, "met": True}]
+    got = milestone_deadlines(plan)
+    assert got == {"first_report": {"step": "P1", "deadline_s": 60.0, "met": False},
+                   "evacuation_order": {"step": "P2", "deadline_s": 90.0, "met": True}}

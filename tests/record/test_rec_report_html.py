@@ -231,3 +231,14 @@ def test_text_from_a_scenario_or_the_report_is_html_escaped(tmp_path, hall):
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert not re.search(r'(src|href)="(?!data:)', page)
     assert_well_formed(page)
+
+
+def test_the_timeline_shows_the_plans_deadlines_when_the_plan_has_them(hall):
+    _, data = hall
+    deadlines = {"first_report": {"step": "P9", "deadline_s": 60.0, "met": False}}
+    for lang, missed in (("zh", "未达标"), ("en", "missed")):
+        page = page_of(data, lang, deadlines=deadlines)
+        assert_well_formed(page)
+        seen = html.unescape(page)
+        assert "P9 · 60.0" in seen and f"<td>P9 · 60.0</td><td>{missed}</td>" in seen
+    assert "P9" not in page_of(data, "zh", deadlines={})

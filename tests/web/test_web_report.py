@@ -11,6 +11,7 @@ from pathlib import Path
 from webutil import HALL, TIMEOUT, LiveServer
 
 from net.server import report_dir
+from sim.report.pdf import chromium
 
 
 def get(live: LiveServer, path: str) -> tuple[int, dict[str, str], bytes]:
@@ -58,6 +59,11 @@ def test_the_report_is_written_and_served_once_the_drill_ends(tmp_path):
         status, h, body = get(live, f"/drills/{rid}/report/evacuation_curve.png")
         assert status == 200 and h["content-type"] == "image/png" and body[:4] == b"\x89PNG"
         assert get(live, f"/drills/{rid}/report/nothing.png")[0] == 404
+        if chromium() is not None:  # printed to PDF where Chromium is installed
+            status, h, body = get(live, f"/drills/{rid}/report/report.pdf")
+            assert status == 200 and h["content-type"] == "application/pdf"
+            assert body[:5] == b"%PDF-" and "report.pdf" in get(
+                live, f"/drills/{rid}/report/")[2].decode()
         rec = Path(live.room.recorder.path)
     assert (report_dir(rec) / "report.html").is_file()
     assert report_dir(rec) == rec.with_name(rec.stem + "-report")
