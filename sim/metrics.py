@@ -352,20 +352,23 @@ def _bottlenecks(sc: Scenario, dmaps: list[DensityMap]) -> list[dict[str, Any]]:
         dur = ndimage.maximum(d.longest_congested, labels, idx)
         pk = ndimage.maximum(d.peak, labels, idx)
         size = ndimage.sum(mask, labels, idx)
-        exits = [e for e in sc.scene.exits if e.floor == fi]
+        # The way out of this floor: its exits, else (an upper floor) its stair ends.
+        ways = [(e.id, "exit", e.polygon) for e in sc.scene.exits if e.floor == fi] or [
+            (s.id, "stair", area) for s in sc.scene.stairs
+            for f, area in zip(s.floors, s.areas, strict=True) if f == fi]
         for k in range(n):
             x = d.origin[0] + (cx[k] + 0.5) * d.cell
             y = d.origin[1] + (cy[k] + 0.5) * d.cell
-            near, dist = None, None
-            if exits:
-                ds = [e.polygon.distance(shapely.Point(x, y)) for e in exits]
+            near, dist, kind = None, None, None
+            if ways:
+                ds = [poly.distance(shapely.Point(x, y)) for _, _, poly in ways]
                 j = int(np.argmin(ds))
-                near, dist = exits[j].id, round(float(ds[j]), 1)
+                near, kind, dist = ways[j][0], ways[j][1], round(float(ds[j]), 1)
             out.append({"floor": d.floor, "x": round(float(x), 1), "y": round(float(y), 1),
                         "area_m2": round(float(size[k]) * d.cell ** 2, 1),
                         "longest_s": round(float(dur[k]), 1),
                         "peak_density": round(float(pk[k]), 2),
-                        "nearest_exit": near, "exit_distance_m": dist})
+                        "nearest_exit": near, "nearest_kind": kind, "exit_distance_m": dist})
     out.sort(key=lambda b: -b["longest_s"])
     return out
 

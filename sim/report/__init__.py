@@ -268,7 +268,9 @@ def compare(rec_a: str | Path, rec_b: str | Path, out: str | Path, *,
     rows: list[dict[str, Any]] = []
 
     def row(key: str, label: str, va: float | None, vb: float | None) -> None:
-        diff = None if va is None or vb is None else vb - va
+        # Rounded as report.json rounds (2 decimals), so both pages print the same figure.
+        va, vb = (round(v, 2) if isinstance(v, float) else v for v in (va, vb))
+        diff = None if va is None or vb is None else round(vb - va, 2)
         rows.append({"key": key, "label": label, "a": va, "b": vb, "diff": diff})
 
     row("evacuated", t["evacuated"], a.evacuated, b.evacuated)

@@ -155,10 +155,11 @@ def findings(m: dict[str, Any]) -> list[dict[str, str]]:
                     "there (usually at stairs, escalators or exits).",
                     basis=f"density map {dm['floor']}: LOS E area and longest time")
     for b in m["bottlenecks"][:3]:
-        near = (f"，距出口 {b['nearest_exit']} 约 {_f(b['exit_distance_m'], 1)} 米"
-                if b["nearest_exit"] else "")
-        near_en = (f", {_f(b['exit_distance_m'], 1)} m from exit {b['nearest_exit']}"
-                   if b["nearest_exit"] else "")
+        stair = b.get("nearest_kind") == "stair"
+        near = (f"，距{'楼梯' if stair else '出口'} {b['nearest_exit']} 约 "
+                f"{_f(b['exit_distance_m'], 1)} 米" if b["nearest_exit"] else "")
+        near_en = (f", {_f(b['exit_distance_m'], 1)} m from {'stair' if stair else 'exit'} "
+                   f"{b['nearest_exit']}" if b["nearest_exit"] else "")
         add("bottleneck", "high",
             f"楼层 {b['floor']} 坐标 ({_f(b['x'], 1)}, {_f(b['y'], 1)}) 附近{near}形成瓶颈："
             f"密度超过 4 人/平方米持续 {_f(b['longest_s'])} 秒"

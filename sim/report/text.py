@@ -107,7 +107,9 @@ _PAIRS = {
     "bottlenecks": ("瓶颈（密度 > 4 人/平方米 持续 > 10 秒）",
                     "bottlenecks (density > 4 /m² for > 10 s)"),
     "area_m2": ("面积 (平方米)", "area (m²)"), "longest": ("最长持续 (秒)", "longest (s)"),
-    "nearest_exit": ("最近出口", "nearest exit"),
+    "nearest_exit": ("最近出口（楼层无出口时为楼梯）",
+                     "nearest exit (a stair on a floor without exits)"),
+    "stair_word": ("楼梯", "stair"),
     "no_bottleneck": ("未出现密度超过 4 人/平方米、持续 10 秒以上的拥堵（排队见上方服务水平）。",
                       "No place above 4 persons/m² for more than 10 s (queues: see the levels "
                       "of service above)."),

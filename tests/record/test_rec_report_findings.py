@@ -8,6 +8,7 @@ import html
 import json
 import re
 
+import numpy as np
 import pytest
 from rec_util import hall_doc, recorded_run
 
@@ -231,3 +232,45 @@ def test_the_timeline_says_whether_report_and_order_came_within_the_plan():
     got = milestone_deadlines(plan)
     assert got == {"first_report": {"step": "P1", "deadline_s": 60.0, "met": False},
                    "evacuation_order": {"step": "P2", "deadline_s": 90.0, "met": True}}
+
+
+def test_the_report_and_the_compare_print_the_same_evacuation_time(tmp_path):
+    from sim.report import compare
+
+    rec = recorded_run(tmp_path, hall_doc(), "same")
+    report = write_report(rec, tmp_path / "r", stills=False)
+    rows = {r["key"]: r for r in compare(rec, rec, tmp_path / "c")}
+    assert rows["last_out"]["a"] == report["timeline_s"]["last_out"]
+    assert rows["last_out"]["diff"] == 0
+
+
+def test_a_bottleneck_on_a_floor_without_exits_names_its_nearest_stair():
+    from sim.metrics import DensityMap, _bottlenecks
+    from sim.scenario import load
+
+    sc = load("two_storey")
+    upper = next(i for i, f in enumerate(sc.scene.floors)
+                 if not any(e.floor == i for e in sc.scene.exits))
+    f = sc.scene.floors[upper]
+    x0, y0, x1, y1 = f.walkable.bounds
+    nx, ny = int((x1 - x0) / 0.5), int((y1 - y0) / 0.5)
+    busy = np.zeros((ny, nx))
+    busy[ny // 2: ny // 2 + 4, nx // 2: nx // 2 + 4] = 30.0
+    maps = [DensityMap(floor=g.id, origin=(x0, y0), cell=0.5, peak=busy + 5.0,
+                       time_above={}, longest_congested=busy if i == upper else busy * 0)
+            for i, g in enumerate(sc.scene.floors)]
+    (b,) = _bottlenecks(sc, maps)
+    assert b["nearest_kind"] == "stair" and b["nearest_exit"] in {s.id for s in sc.scene.stairs}
+
+
+def test_a_run_where_nobody_got_out_still_reports_what_it_could_not_evaluate(tmp_path):
+    doc = hall_doc(events=[{"time": 0.0, "action": "close_exit", "exit": "West"},
+                           {"time": 0.0, "action": "close_exit", "exit": "East"}], plan=[])
+    doc["simulation"] = {**doc["simulation"], "max_time": 5.0}
+    rec = recorded_run(tmp_path, doc, "shut")
+    data = write_report(rec, tmp_path / "r", stills=False)
+    assert data["evacuated"] == 0 and data["conclusion"]["grade"] == "incomplete"
+    assert any(f["code"] == "not_complete" for f in data["findings"])
+    assert "未载入数字化预案" in data["conclusion"]["zh"]
+    page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    assert "未完成" in page
