@@ -994,8 +994,8 @@ def _report_files(rec_path: Path, out: Path) -> WebFiles:
     with _REPORT_LOCK:
         try:
             write_report(rec_path, out, stills=False, pdf=chromium() is not None)
-        except SimError:  # the PDF could not be printed: the HTML report still counts
-            log.exception("PDF of the report of %s not printed", rec_path)
+        except SimError as exc:  # the PDF could not be printed: the HTML report still counts
+            log.warning("PDF of the report of %s not printed: %s", rec_path, exc)
             write_report(rec_path, out, stills=False)
     return WebFiles.load(out)
 
