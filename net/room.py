@@ -34,8 +34,8 @@ from sim.steering import MAX_SPEED, walkable
 if TYPE_CHECKING:
     from sim.drill import Drill as _Drill
 
-__all__ = ["RESUME_WINDOW", "Room", "Seat", "TickResult", "audience", "audience_of", "scene_info",
-           "stream"]
+__all__ = ["RESUME_WINDOW", "Room", "Seat", "TickResult", "audience", "audience_of",
+           "new_token", "scene_info", "stream"]
 
 RESUME_WINDOW = 60.0
 """How long a seat is kept for its holder to come back with the resume token, s."""
@@ -91,6 +91,15 @@ class TickResult:
     """Wall time spent stepping and encoding, s."""
     resync_all: bool = False
     """Every client of the room needs the snapshot (a replay jumped in time)."""
+
+
+def new_token() -> str:
+    """A fresh join or resume token (URL-safe, 22 characters); never one that begins with
+    "-", which a command line (``drill ctl --token …``) would take for an option."""
+    while True:
+        token = secrets.token_urlsafe(16)
+        if not token.startswith("-"):
+            return token
 
 
 def audience(role: str) -> str:
@@ -155,7 +164,7 @@ class Room:
     def _init_session(self) -> None:
         """Seats, tokens, the state encoder and the logs: what a live drill and a replay of
         one share (``self.drill`` and ``self.scenario`` are set before)."""
-        self.tokens = {role: secrets.token_urlsafe(16) for role in ROLES}
+        self.tokens = {role: new_token() for role in ROLES}
         """Join token per role."""
         self.seats: dict[int, Seat] = {}
         self._by_resume: dict[str, Seat] = {}
@@ -258,7 +267,7 @@ class Room:
             # Each token serves once: the welcome carries the next one, and the used one is
             # dropped when that welcome goes out (a connection lost before it may retry).
             seat.stale.add(resume)
-            seat.resume = secrets.token_urlsafe(16)
+            seat.resume = new_token()
             self._by_resume[seat.resume] = seat
             seat.connected = True
             return seat
@@ -267,7 +276,7 @@ class Room:
         if role is None:
             raise ProtocolError("auth", "wrong token for this drill")
         seat = Seat(self._next_pid, role, name or f"{role}-{self._next_pid}",
-                    secrets.token_urlsafe(16))
+                    new_token())
         self._next_pid += 1
         self.seats[seat.pid] = seat
         self._by_resume[seat.resume] = seat

@@ -344,3 +344,9 @@ def test_a_drill_whose_people_are_all_out_can_be_ended():
     room.submit("k", ins, message("end", ref=1))
     reply = next(r for k, r in room.tick(0.1).replies if k == "k")
     assert reply["type"] == "ack" and room.status == "ended"
+
+
+def test_no_token_begins_with_a_dash_that_a_command_line_takes_for_an_option():
+    from net.room import new_token
+
+    assert not any(new_token().startswith("-") for _ in range(5000))
