@@ -19,6 +19,7 @@ from sim.agents.model import FAR, desired_velocity, wall_repulsion
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
+from sim.exit_choice import LogitChoice, queue_ahead, quickest_cost
 from sim.hazards import Hazard, hazard_from_dict
 from sim.nav import Navigation, build_navigation, route_to
 from sim.scenario import Scenario
@@ -32,8 +33,8 @@ SPECIFIC_FLOW = 1.3
 """Persons per metre of door width per second assumed for queue estimates (SFPE handbook)."""
 CHOICE_INTERVAL = 1.0
 """How often each agent on the quickest rule reconsiders its exit, s."""
-SWITCH_MARGIN = 0.1
-"""An agent changes exit only if it saves this fraction of its current estimate (and ≥ 1 s)."""
+EXIT_CHOICE = LogitChoice(scale=0.5, relative=0.05, inertia=3.0)
+"""How an agent on the quickest rule picks among the exits' costs (:mod:`sim.exit_choice`)."""
 COMPACT_FRACTION = 0.05
 """Rows of agents that left are dropped once they are this fraction of the crowd."""
 
@@ -497,6 +498,7 @@ class Drill:
         people = np.flatnonzero(steered)
         rep = np.zeros((len(people), 2))
         factor = np.ones(n)
+        narrow = np.zeros(n, bool)
         route = np.full(n + 1, np.inf, np.float32)
         near_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
         for fi, grid in enumerate(self.nav.grids):
@@ -509,6 +511,7 @@ class Drill:
             e0[rows[go]] = self.nav.direction[fi].reshape(-1, 2)[flat]
             route[rows[go]] = self.nav.distance[fi].reshape(-1)[flat]
             factor[rows] = self.nav.speed_factor[fi][self.cells[rows]]
+            narrow[rows] = self.nav.clear_width[fi][self.cells[rows]] < self.params.narrow_width
             walls = self.walls[fi]
             cand = walls.near(c.pos[rows])
             has = cand[:, 0] != len(walls.a) - 1
@@ -538,8 +541,10 @@ class Drill:
         x[:-1][~plan] = FAR
         y[:-1][~plan] = FAR
         queue = np.append(c.target, -1).astype(np.int16)
+        vel = np.zeros((n + 1, 2), np.float32)
+        vel[:-1] = c.heading * c.speed[:, None]
         e, speed = desired_velocity(x, y, v0, e0, c.heading, nb, self.neighbours.reach,
-                                    route, queue, self.params)
+                                    route, queue, self.params, velocity=vel, narrow=narrow)
         new = c.pos + e * (speed * self.dt)[:, None]
         for fi, r, cand in near_rows:
             new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
@@ -698,47 +703,45 @@ class Drill:
     def _choose_exits(self, *, force: bool = False) -> None:
         """Assigned, nearest or quickest exit for agents on a floor plan.
 
-        Forced (at the start, when an exit opens or closes) everyone chooses. Otherwise, each
-        step, another slice of the agents on the quickest rule reconsiders (each agent once
-        per CHOICE_INTERVAL), so that a crowd does not switch exits all at the same instant.
+        Quickest: an agent picks its exit with EXIT_CHOICE (:mod:`sim.exit_choice`) from each
+        exit's cost, the walking time or the time to let the queue ahead of it through the
+        door. Each step another slice of the agents on the quickest rule reconsiders (each
+        agent once per CHOICE_INTERVAL). Forced (at the start, when an exit opens or closes)
+        everyone chooses: the other rules first, then the quickest slice after slice, each
+        slice counting in the queues the choices of the slices before it, in
+        EXIT_CHOICE.rounds rounds (a whole crowd choosing at once would all see the same
+        queues, at the start none at all, and then switch together; rounds = 0 does that,
+        as drills once did).
         """
         c = self.crowd
         if not force and not self._quickest:
             return
         plan = np.flatnonzero(self.on_plan())
-        rows = plan
-        if not force:
-            m = max(1, round(CHOICE_INTERVAL / self.dt))
-            rows = plan[(c.choice[plan] == Choice.QUICKEST) & (c.id[plan] % m == self.tick % m)]
-        if not len(rows):
-            return
-        dist = self._distances(rows)
-        dist[:, ~self.exit_open] = np.inf
-        reachable = np.isfinite(dist)
-        # Quickest: walking time, or the queue of agents ahead of one at the door.
-        cur = c.target[rows].astype(np.int64)
-        own, heading_to = self._own_distances(plan), c.target[plan]
-        ahead = np.zeros_like(dist)
-        for ei in np.flatnonzero(self.exit_open):
-            ahead[:, ei] = np.searchsorted(np.sort(own[heading_to == ei]), dist[:, ei])
-        cost = np.maximum(dist / np.maximum(c.v0[rows], 0.1)[:, None], ahead / self._capacity)
-        cost[~reachable] = np.inf
-        best = cost.argmin(axis=1)
-        has = reachable.any(axis=1)
-        cur_ok = (cur >= 0) & reachable[np.arange(len(rows)), np.maximum(cur, 0)]
-        cur_cost = np.where(cur_ok, cost[np.arange(len(rows)), np.maximum(cur, 0)], 0.0)
-        best_cost = cost[np.arange(len(rows)), best]
-        switch = ~cur_ok | (best_cost < cur_cost - np.maximum(1.0, SWITCH_MARGIN * cur_cost))
-        quick = np.where(switch, best, cur)
-        nearest = dist.argmin(axis=1)
-        assigned = c.assigned[rows].astype(np.int64)
-        assigned_ok = (assigned >= 0) & reachable[np.arange(len(rows)), np.maximum(assigned, 0)]
-        rule = c.choice[rows]
-        target = np.where((rule == Choice.NEAREST) | (rule == Choice.STEERED), nearest, quick)
-        target = np.where((rule == Choice.ASSIGNED) & assigned_ok, assigned, target)
-        target = np.where(has, target, -1)
-        if not force:
-            # Between forced updates only the quickest rule revises its choice.
-            keep = (rule != Choice.QUICKEST) & (cur >= 0) & cur_ok
-            target = np.where(keep, cur, target)
-        c.target[rows] = target
+        m = max(1, round(CHOICE_INTERVAL / self.dt))
+        quick, slot = c.choice[plan] == Choice.QUICKEST, c.id[plan] % m
+        if force and EXIT_CHOICE.rounds:
+            slices = [plan[quick & (slot == k)] for k in range(m)]
+            waves = [plan[~quick], *slices * EXIT_CHOICE.rounds]
+        elif force:
+            waves = [plan]
+        else:
+            waves = [plan[quick & (slot == self.tick % m)]]
+        for rows in waves:
+            if not len(rows):
+                continue
+            dist = self._distances(rows)
+            dist[:, ~self.exit_open] = np.inf
+            reachable = np.isfinite(dist)
+            rule = c.choice[rows]
+            assigned = c.assigned[rows].astype(np.int64)
+            assigned_ok = (assigned >= 0) & reachable[np.arange(len(rows)),
+                                                      np.maximum(assigned, 0)]
+            target = np.where(rule == Choice.ASSIGNED, assigned, dist.argmin(axis=1))
+            # Quickest, and the fallback of an assigned exit that is closed or unreachable.
+            q = (rule == Choice.QUICKEST) | ((rule == Choice.ASSIGNED) & ~assigned_ok)
+            if q.any():
+                ahead = queue_ahead(dist[q], self._own_distances(plan), c.target[plan])
+                cost = quickest_cost(dist[q], c.v0[rows[q]], ahead, self._capacity)
+                target[q] = EXIT_CHOICE.choose(cost, c.target[rows[q]], agents=c.id[rows[q]],
+                                               seed=self.seed)
+            c.target[rows] = np.where(reachable.any(axis=1), target, -1)

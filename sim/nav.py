@@ -30,6 +30,8 @@ WALL_CLEARANCE = 0.6
 """Within this distance of a wall (m) routes are penalised, so paths round corners."""
 NEAR_WALL_SPEED = 0.25
 """Relative route speed on a wall, rising linearly to 1 at WALL_CLEARANCE."""
+NARROW_REACH = 0.5
+"""How far around a cell :func:`clear_width` looks for the middle of its passage, m."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +63,19 @@ class FloorGrid:
         xs = self.x0 + (np.arange(self.nx) + 0.5) * self.cell
         ys = self.y0 + (np.arange(self.ny) + 0.5) * self.cell
         return np.meshgrid(xs, ys)
+
+
+def clear_width(grid: FloorGrid, reach: float = NARROW_REACH) -> np.ndarray:
+    """(ny, nx) float32 clear width of the passage each cell lies in, m.
+
+    Twice the largest distance to a wall found within ``reach`` of the cell: a cell of a
+    corridor ``w`` wide gets ``w``; a cell of a room, or within ``reach`` of one, more.
+    """
+    k = max(1, int(round(reach / grid.cell)))
+    yy, xx = np.mgrid[-k:k + 1, -k:k + 1]
+    disc = xx * xx + yy * yy <= k * k
+    widest = ndimage.maximum_filter(grid.wall_distance, footprint=disc, mode="constant")
+    return (2.0 * widest).astype(np.float32)
 
 
 def _rasterise(floor: Floor, cell: float, openings: tuple[Polygon, ...] = ()) -> FloorGrid:
@@ -232,6 +247,8 @@ class Navigation:
     """Per floor, (n_exits, ny*nx, 2) float32 unit directions towards each exit."""
     speed_factor: tuple[np.ndarray, ...]
     """Per floor, (ny*nx,) float32 walking speed factor of each cell (speed zones)."""
+    clear_width: tuple[np.ndarray, ...]
+    """Per floor, (ny*nx,) float32 clear width of the passage each cell lies in, m."""
     end_cells: tuple[np.ndarray, ...]
     """Per floor, (ny*nx,) int16 stair end whose area holds the cell, or -1."""
     via: np.ndarray
@@ -277,7 +294,7 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
     n_exits = len(scene.exits)
     ends = [(2 * s + k, st.floors[k], st.areas[k])
             for s, st in enumerate(scene.stairs) for k in (0, 1)]
-    grids, factors, end_maps = [], [], []
+    grids, factors, end_maps, widths = [], [], [], []
     exit_t: dict[int, np.ndarray] = {}
     exit_in: dict[int, np.ndarray] = {}
     end_t: dict[int, np.ndarray] = {}
@@ -312,6 +329,7 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
                 end_map[inside.ravel()] = j
                 end_t[j] = _travel(grid, inside, speed, f"stair '{scene.stairs[j // 2].id}'")
         grids.append(grid)
+        widths.append(clear_width(grid).ravel())
         factors.append(factor.ravel())
         end_maps.append(end_map)
     via = _stair_routes(scene, grids, exit_t, end_t)
@@ -331,10 +349,11 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
                                    else None)
         dists.append(dist)
         dirs.append(dirn)
-    for a in (*dists, *dirs, *factors, *end_maps, via):
+    for a in (*dists, *dirs, *factors, *widths, *end_maps, via):
         a.flags.writeable = False
     nav = Navigation(grids=tuple(grids), distance=tuple(dists), direction=tuple(dirs),
-                     speed_factor=tuple(factors), end_cells=tuple(end_maps), via=via)
+                     speed_factor=tuple(factors), clear_width=tuple(widths),
+                     end_cells=tuple(end_maps), via=via)
     _CACHE[key] = nav
     return nav
 

@@ -77,9 +77,10 @@ class Settings:
 class ModelParams:
     """Collision-free speed model parameters (Tordeux, Chraibi & Seyfried 2016)."""
 
-    time_gap: float = 0.5
-    """T: time gap to the agent in front, s (JuPedSim's default is 1 s; 0.5 s reproduces the
-    flows measured at bottlenecks, see docs/model.md)."""
+    time_gap: float = 0.45
+    """T: time gap to the agent in front, s (JuPedSim's default is 1 s; 0.45 s, with the
+    additions below, gives Weidmann's speeds and the flows measured at bottlenecks, see
+    docs/model.md)."""
     neighbour_strength: float = 8.0
     """a: strength of the repulsion between agents (dimensionless)."""
     neighbour_range: float = 0.1
@@ -88,6 +89,20 @@ class ModelParams:
     """Strength of the repulsion from walls (dimensionless)."""
     wall_range: float = 0.02
     """Range of the repulsion from walls, m."""
+    evasion_strength: float = 4.0
+    """Strength of the sideways step around slower or oncoming people ahead (0: none)."""
+    evasion_range: float = 1.0
+    """Range of that step: it decays as exp(-gap / range), gap in m."""
+    keep_side: str = "right"
+    """Side people keep to when they evade: "right" (mainland China, Europe) or "left"."""
+    anticipation: float = 0.15
+    """Time over which the progress of the person ahead counts as free space, s."""
+    narrow_width: float = 1.6
+    """Clear width below which a passage is a constriction (zipper rules), m."""
+    narrow_band: float = 0.5
+    """In a constriction, a person ahead blocks only within this share of the two radii."""
+    narrow_time_gap: float = 0.35
+    """Time gap in a constriction, s."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -418,6 +433,13 @@ def _model(t: _Table) -> ModelParams:
         neighbour_range=t.number("neighbour_range", d.neighbour_range, lo=0.001, hi=2),
         wall_strength=t.number("wall_strength", d.wall_strength, lo=0),
         wall_range=t.number("wall_range", d.wall_range, lo=0.001, hi=2),
+        evasion_strength=t.number("evasion_strength", d.evasion_strength, lo=0, hi=20),
+        evasion_range=t.number("evasion_range", d.evasion_range, lo=0.01, hi=5),
+        keep_side=t.choice("keep_side", ("right", "left"), d.keep_side),
+        anticipation=t.number("anticipation", d.anticipation, lo=0, hi=2),
+        narrow_width=t.number("narrow_width", d.narrow_width, lo=0, hi=10),
+        narrow_band=t.number("narrow_band", d.narrow_band, lo=0.1, hi=1),
+        narrow_time_gap=t.number("narrow_time_gap", d.narrow_time_gap, lo=0.1, hi=10),
     )
     t.done()
     return m

@@ -99,41 +99,19 @@ def run_ours(scen: Scenario) -> dict[str, float]:
 
 def run_jps(scen: Scenario, doors: list[Polygon], pos: np.ndarray, v0: np.ndarray,
             budget: float) -> dict[str, float]:
-    import jupedsim as jps
+    """The same agents in JuPedSim (sim/verify/jps.py), each heading for its nearest door."""
+    from sim.verify.jps import simulate
 
-    t0 = time.perf_counter()
-    sim = jps.Simulation(model=jps.CollisionFreeSpeedModel(),
-                         geometry=scen.scene.floors[0].walkable)
-    stage, journey = [], []
-    for d in doors:
-        s = sim.add_exit_stage(d)
-        stage.append(s)
-        journey.append(sim.add_journey(jps.JourneyDescription([s])))
     centres = np.array([[d.centroid.x, d.centroid.y] for d in doors])
     nearest = np.argmin(((pos[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-    for p, v, e in zip(pos, v0, nearest, strict=True):  # JuPedSim adds agents one by one
-        sim.add_agent(jps.CollisionFreeSpeedModelAgentParameters(
-            position=(float(p[0]), float(p[1])), desired_speed=float(v), radius=0.2,
-            time_gap=scen.model.time_gap, journey_id=journey[e], stage_id=stage[e]))
-    setup = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    steps = 0
-    agent_steps = 0
-    while sim.agent_count() > 0 and sim.elapsed_time() < scen.settings.max_time:
-        agent_steps += sim.agent_count()
-        sim.iterate()
-        steps += 1
-        if steps % 100 == 0 and time.perf_counter() - t0 > budget:
-            break
-    loop = time.perf_counter() - t1
-    done = sim.agent_count() == 0
+    r = simulate(scen.scene.floors[0].walkable, doors, pos, v0, np.full(len(pos), 0.2),
+                 nearest, scen.model, max_time=scen.settings.max_time, budget=budget)
     return {
-        "setup_s": setup, "loop_s": loop, "wall_s": setup + loop, "steps": steps,
-        "dt": sim.delta_time(), "ms_per_step": 1e3 * loop / max(steps, 1),
-        "agent_steps_per_s": agent_steps / max(loop, 1e-9),
-        "evac_s": sim.elapsed_time() if done else float("nan"),
-        "left": sim.agent_count(), "complete": float(done),
-        "sim_s": sim.elapsed_time(),
+        "setup_s": r.setup_s, "loop_s": r.loop_s, "wall_s": r.setup_s + r.loop_s,
+        "steps": r.steps, "dt": r.dt, "ms_per_step": 1e3 * r.loop_s / max(r.steps, 1),
+        "agent_steps_per_s": r.agent_steps / max(r.loop_s, 1e-9),
+        "evac_s": r.sim_s if r.complete else float("nan"),
+        "left": r.left, "complete": float(r.complete), "sim_s": r.sim_s,
     }
 
 

@@ -1,5 +1,5 @@
 """The ``drill`` command: ``drill run SCENARIO --out DIR [--seed N]``, ``drill export``,
-``drill import``.
+``drill import``, ``drill verify`` (tools/verify_cli.py).
 
 Errors in what the user gave (scenario files, arguments) print one line naming the file,
 field and problem, and exit with status 2; never a traceback.
@@ -89,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     __import__("net.cli", fromlist=["add_parsers"]).add_parsers(sub)  # drill serve / join
     __import__("tools.record_cli", fromlist=["add_parsers"]).add_parsers(sub)  # replay, report…
+    __import__("tools.verify_cli", fromlist=["add_parser"]).add_parser(sub)  # drill verify
     r = sub.add_parser("run", help="run a scenario to the end and write its results")
     r.add_argument("scenario", help="a built-in scenario name or a path to a .toml file")
     r.add_argument("--out", required=True, help="folder for summary.json, trajectories, events")

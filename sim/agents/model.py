@@ -1,10 +1,21 @@
-"""The collision-free speed model (Tordeux, Chraibi & Seyfried 2016), vectorised.
+"""The collision-free speed model (Tordeux, Chraibi & Seyfried 2016), vectorised, with
+three additions that make narrow passages, overtaking and counterflow realistic.
 
-Each agent walks in direction ``e`` = normalise(e0 + Σ neighbour repulsion + wall
-repulsion), where e0 descends its exit's distance field, at speed
+Each agent walks in direction ``e`` = normalise(e0 + Σ neighbour repulsion + evasion), where
+e0 descends its exit's distance field plus wall repulsion, at speed
 ``min(v0, max(0, s / T))``, with ``s`` the free space to the nearest agent in its way
 (JuPedSim's ``CollisionFreeSpeedModel`` uses the same rules and default parameters).
-Neighbour terms are computed in float32 on fixed-width (n, k) neighbour tables.
+The additions (docs/model.md gives their sources and the figures they reach):
+
+- *evasion*: a sideways step to the keeping side around people ahead who are slower or
+  coming the other way (lanes form in counterflow; faster people overtake);
+- *anticipation*: the free space ahead counts what the person in front will walk during
+  ``anticipation`` seconds;
+- *zipper*: in a constriction (clear width below ``narrow_width``) a person ahead blocks only
+  if the lateral offset is under ``narrow_band`` of the two radii, and the time gap is
+  ``narrow_time_gap`` (staggered lanes and closer following in bottlenecks).
+
+Neighbour terms are computed in float32 on fixed-width (k, n) neighbour tables.
 """
 
 from __future__ import annotations
@@ -13,12 +24,19 @@ import numpy as np
 
 from sim.scenario import ModelParams
 
-__all__ = ["FAR", "MAX_EXPONENT", "desired_velocity", "wall_repulsion"]
+__all__ = ["EVADE_K", "FAR", "LANE_MARGIN", "MAX_EXPONENT", "ONCOMING", "desired_velocity",
+           "wall_repulsion"]
 
 MAX_EXPONENT = 30.0
 """Cap on repulsion exponents so overlapping agents give large, not infinite, forces."""
 FAR = 1.0e6
 """Coordinate given to missing neighbours and to agents that have left, m."""
+LANE_MARGIN = 0.3
+"""Lateral offset beyond the two radii within which a person ahead is evaded, m."""
+ONCOMING = -0.1
+"""Speed along one's own direction below which a neighbour counts as oncoming, m/s."""
+EVADE_K = 6
+"""Evasion looks at this many nearest neighbours (its weight fades within a metre)."""
 
 
 def desired_velocity(
@@ -32,6 +50,10 @@ def desired_velocity(
     route: np.ndarray,
     queue: np.ndarray,
     params: ModelParams,
+    *,
+    velocity: np.ndarray | None = None,
+    narrow: np.ndarray | None = None,
+    period: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking direction and speed of every agent for this step.
 
@@ -49,6 +71,10 @@ def desired_velocity(
         queue: (n+1,) int16 exit each agent heads for (last entry: -1). An agent does not
             wait for a neighbour further back in the queue for the same exit.
         params: model parameters.
+        velocity: (n+1, 2) float32 velocities of the last step, m/s (last row zero). Without
+            it there is neither evasion nor anticipation (the plain model).
+        narrow: (n,) bool, agents standing in a constriction (zipper rules apply).
+        period: length of a periodic x axis, m (neighbours seen across it), or None.
 
     Returns:
         ``(direction, speed)``: (n, 2) float64 unit vectors and (n,) speeds in m/s.
@@ -56,6 +82,8 @@ def desired_velocity(
     n = len(v0)
     dx = x[neighbours] - x[:n]
     dy = y[neighbours] - y[:n]
+    if period is not None:
+        dx -= np.float32(period) * np.round(dx / np.float32(period))
     d = np.sqrt(dx * dx + dy * dy)
     gap = d - reach
     # Neighbour repulsion  -a exp((l - d) / D) (x_j - x_i) / d
@@ -65,6 +93,12 @@ def desired_velocity(
     w /= np.maximum(d, np.float32(1e-6))
     ex = e0[:, 0] - np.einsum("kn,kn->n", w, dx)
     ey = e0[:, 1] - np.einsum("kn,kn->n", w, dy)
+    if velocity is not None and params.evasion_strength > 0:
+        ke = min(EVADE_K, len(neighbours))
+        sx, sy = _evasion(dx[:ke], dy[:ke], gap[:ke], reach[:ke], v0, e0,
+                          velocity[neighbours[:ke]], narrow, params)
+        ex += sx
+        ey += sy
     norm = np.hypot(ex, ey)
     ok = norm > 1e-9
     safe = np.where(ok, norm, 1.0)
@@ -77,10 +111,53 @@ def desired_velocity(
     # Right of way: never wait for someone further from the same exit. Without this two
     # agents converging on a door each see the other ahead and both stop (deadlock).
     behind = (route[neighbours] > route[:n]) & (queue[neighbours] == queue[:n])
-    blocked = (proj >= 0) & (perp <= reach) & ~behind
-    spacing = np.where(blocked, gap, np.float32(np.inf)).min(axis=0)
-    speed = np.clip(spacing.astype(np.float64) / params.time_gap, 0.0, v0)
+    band = reach if narrow is None else np.where(
+        narrow, reach * np.float32(params.narrow_band), reach)
+    blocked = (proj >= 0) & (perp <= band) & ~behind
+    free = np.where(blocked, gap, np.float32(np.inf))
+    if velocity is not None and params.anticipation > 0:
+        # The nearest one in the way walks on meanwhile: its progress over the
+        # anticipation time counts as free space.
+        first = free.argmin(axis=0)
+        spacing = free[first, np.arange(n)]
+        lead = velocity[neighbours[first, np.arange(n)]]
+        spacing = spacing + np.float32(params.anticipation) * np.maximum(
+            lead[:, 0] * ex32 + lead[:, 1] * ey32, np.float32(0.0))
+    else:
+        spacing = free.min(axis=0)
+    time_gap = params.time_gap if narrow is None else np.where(
+        narrow, params.narrow_time_gap, params.time_gap)
+    speed = np.clip(spacing.astype(np.float64) / time_gap, 0.0, v0)
     return np.column_stack([ex, ey]), speed
+
+
+def _evasion(dx: np.ndarray, dy: np.ndarray, gap: np.ndarray, reach: np.ndarray,
+             v0: np.ndarray, e0: np.ndarray, vel: np.ndarray, narrow: np.ndarray | None,
+             params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
+    """Sideways step to the keeping side: (n,) x and (n,) y added to the direction.
+
+    A person ahead, within the two radii plus :data:`LANE_MARGIN` sideways and on the far
+    side from the keeping side (or straight ahead), who walks slower along one's desired
+    direction or comes towards one, pushes one to the keeping side by
+    ``evasion_strength · c · exp(-gap / evasion_range)``, ``c`` the share of one's desired
+    speed one would lose behind them (1 for someone standing or oncoming). In a
+    constriction only oncoming people are evaded: there is no room to overtake.
+    """
+    norm = np.maximum(np.hypot(e0[:, 0], e0[:, 1]), 1e-9)
+    ux = (e0[:, 0] / norm).astype(np.float32)
+    uy = (e0[:, 1] / norm).astype(np.float32)
+    side = np.float32(1.0 if params.keep_side == "right" else -1.0)
+    along = vel[..., 0] * ux + vel[..., 1] * uy
+    far_side = (dy * ux - dx * uy) * side  # > 0: on the side away from the keeping side
+    v0f = np.maximum(v0, 0.1).astype(np.float32)
+    loss = np.clip((v0f - along) / v0f, np.float32(0.0), np.float32(1.0))
+    if narrow is not None:
+        loss = np.where(narrow, (along < ONCOMING).astype(np.float32), loss)
+    near = ((dx * ux + dy * uy) > 0) & (far_side >= 0) & (far_side < reach + LANE_MARGIN)
+    fade = np.exp(np.maximum(gap, 0) * np.float32(-1.0 / params.evasion_range))
+    wl = np.where(near, loss * fade, np.float32(0.0))
+    push = wl.sum(axis=0) * np.float32(params.evasion_strength) * side
+    return push * uy, -push * ux
 
 
 def wall_repulsion(

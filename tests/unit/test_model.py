@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.spatial import cKDTree
@@ -17,13 +19,15 @@ R = 0.2  # body radius of every agent below
 
 
 def _step(pos, e0, v0=1.34, neighbours=None, heading=None, params=PARAMS, radius=R,
-          gone=(), route=None, queue=None):
+          gone=(), route=None, queue=None, velocity=None, narrow=None):
     """Call desired_velocity with the documented layouts.
 
     ``neighbours``: per agent, a list of neighbour indices (padded with n); by default every
     agent has every other agent as a neighbour. ``route``: per agent, its rank in the queue
     for its exit (default: all equal, so nobody has right of way); ``queue``: per agent, the
-    exit it heads for (default: all the same exit).
+    exit it heads for (default: all the same exit). ``velocity``: per agent, its velocity
+    of the last step (default: none, the plain model); ``narrow``: per agent, whether it
+    stands in a constriction.
     """
     pos = np.asarray(pos, dtype=float).reshape(-1, 2)
     n = len(pos)
@@ -47,8 +51,14 @@ def _step(pos, e0, v0=1.34, neighbours=None, heading=None, params=PARAMS, radius
     rank = np.append(rank, np.inf).astype(np.float32)
     q = np.zeros(n) if queue is None else np.asarray(queue)
     q = np.append(q, -1).astype(np.int16)
+    vel = None
+    if velocity is not None:
+        vel = np.zeros((n + 1, 2), np.float32)
+        vel[:-1] = velocity
+    nar = None if narrow is None else np.asarray(narrow, bool)
     return desired_velocity(x=x, y=y, v0=v0, e0=e0, heading=heading, neighbours=nb,
-                            reach=reach, route=rank, queue=q, params=params)
+                            reach=reach, route=rank, queue=q, params=params, velocity=vel,
+                            narrow=nar)
 
 
 # --------------------------------------------------------------------------- free walking
@@ -257,3 +267,75 @@ def test_wall_repulsion_per_agent_and_per_wall_layout():
     assert f.shape == (2, 2)
     np.testing.assert_allclose(f[0], _wall(0.25), atol=1e-12)
     np.testing.assert_allclose(f[1], [0.0, 0.0], atol=1e-12)  # equal walls either side
+
+
+# --------------------------------------------------------------------------- additions
+# Evasion, anticipation and the zipper rules act only when the last step's velocities are
+# given (the drill always gives them).
+
+ADDED = dataclasses.replace(PARAMS, evasion_strength=4.0, evasion_range=1.0,
+                            anticipation=0.15, narrow_band=0.5, narrow_time_gap=0.35)
+
+
+def test_someone_coming_the_other_way_is_passed_on_the_keeping_side():
+    # Agent 1 walks west straight at agent 0 (slightly to 0's left); both evade to their right.
+    pos = [[0.0, 0.0], [1.5, 0.05]]
+    vel = [[1.3, 0.0], [-1.3, 0.0]]
+    e0 = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    direction, _ = _step(pos, e0, velocity=vel, params=ADDED, queue=[0, 1])
+    assert direction[0, 1] < -0.2  # east-walker steps right (south)
+    assert direction[1, 1] > 0.2  # west-walker steps right (north)
+    left = dataclasses.replace(ADDED, keep_side="left")
+    pos = [[0.0, 0.0], [1.5, -0.05]]
+    direction, _ = _step(pos, e0, velocity=vel, params=left, queue=[0, 1])
+    assert direction[0, 1] > 0.2 and direction[1, 1] < -0.2
+
+
+def test_without_velocities_nobody_evades():
+    pos = [[0.0, 0.0], [1.5, 0.05]]
+    e0 = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    direction, _ = _step(pos, e0, params=ADDED, queue=[0, 1])
+    assert abs(direction[0, 1]) < 0.01
+
+
+def test_a_slower_walker_ahead_is_overtaken_but_one_as_fast_is_not():
+    pos = [[0.0, 0.0], [1.0, 0.02]]
+    e0 = [1.0, 0.0]
+    slow, _ = _step(pos, e0, velocity=[[1.3, 0.0], [0.6, 0.0]], params=ADDED)
+    same, _ = _step(pos, e0, velocity=[[1.3, 0.0], [1.34, 0.0]], params=ADDED)
+    assert slow[0, 1] < -0.1
+    assert abs(same[0, 1]) < 0.01
+
+
+def test_in_a_constriction_only_oncoming_people_are_evaded():
+    pos = [[0.0, 0.0], [1.0, 0.02]]
+    e0 = [1.0, 0.0]
+    slow, _ = _step(pos, e0, velocity=[[1.3, 0.0], [0.0, 0.0]], params=ADDED,
+                    narrow=[True, True])
+    assert abs(slow[0, 1]) < 0.01
+
+
+def test_the_progress_of_the_one_ahead_counts_as_free_space():
+    # 0.3 m of free space; the one ahead walks on at 1 m/s: 0.3 + 0.15 * 1.0 = 0.45 m.
+    pos = [[0.0, 0.0], [0.7, 0.0]]
+    params = dataclasses.replace(ADDED, evasion_strength=0.0)
+    _, still = _step(pos, [1.0, 0.0], velocity=[[0.0, 0.0], [0.0, 0.0]], params=params,
+                     v0=[1.34, 0.0])
+    _, walking = _step(pos, [1.0, 0.0], velocity=[[0.0, 0.0], [1.0, 0.0]], params=params,
+                       v0=[1.34, 0.0])
+    assert still[0] == pytest.approx(0.3 / 1.0, abs=1e-4)
+    assert walking[0] == pytest.approx(0.45 / 1.0, abs=1e-4)
+
+
+def test_in_a_constriction_people_walk_in_staggered_lanes_and_closer():
+    # 0.25 m sideways: outside half the two radii (0.2 m), inside the two radii (0.4 m).
+    pos = [[0.0, 0.0], [0.7, 0.25]]
+    params = dataclasses.replace(ADDED, evasion_strength=0.0)
+    kw = {"velocity": [[0.0, 0.0], [0.0, 0.0]], "params": params, "v0": [1.34, 0.0]}
+    _, open_floor = _step(pos, [1.0, 0.0], narrow=[False, False], **kw)
+    _, passage = _step(pos, [1.0, 0.0], narrow=[True, True], **kw)
+    assert passage[0] == pytest.approx(1.34)
+    assert open_floor[0] < 1.0
+    # Straight behind, the narrow time gap applies: 0.3 m / 0.35 s.
+    _, behind = _step([[0.0, 0.0], [0.7, 0.0]], [1.0, 0.0], narrow=[True, True], **kw)
+    assert behind[0] == pytest.approx(0.3 / 0.35, abs=1e-4)

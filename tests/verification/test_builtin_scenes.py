@@ -45,7 +45,9 @@ def test_closing_the_busiest_exit_lengthens_the_evacuation_and_reroutes(name: st
     closed = _run(name, exit_id)
     assert closed.remaining == 0
     assert not (closed.exit_used == busiest).any()
-    assert np.nanmax(closed.exit_time) > np.nanmax(base.exit_time)
+    # People walk further: the mean time out grows. (The last one out need not be later:
+    # in the mall that is whoever comes down the stairs from 3F last, whatever the exits.)
+    assert np.nanmean(closed.exit_time) > np.nanmean(base.exit_time)
     others = np.bincount(closed.exit_used, minlength=len(base.scene.exits))
     before = np.bincount(base.exit_used, minlength=len(base.scene.exits))
     others[busiest] = before[busiest] = 0
