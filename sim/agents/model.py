@@ -95,8 +95,8 @@ def desired_velocity(
     ey = e0[:, 1] - np.einsum("kn,kn->n", w, dy)
     if velocity is not None and params.evasion_strength > 0:
         ke = min(EVADE_K, len(neighbours))
-        sx, sy = _evasion(dx[:ke], dy[:ke], gap[:ke], reach[:ke], v0, e0,
-                          velocity[neighbours[:ke]], narrow, params)
+        sx, sy = _evasion(dx[:ke], dy[:ke], gap[:ke], reach[:ke], v0, e0, velocity,
+                          neighbours[:ke], narrow, params)
         ex += sx
         ey += sy
     norm = np.hypot(ex, ey)
@@ -132,8 +132,8 @@ def desired_velocity(
 
 
 def _evasion(dx: np.ndarray, dy: np.ndarray, gap: np.ndarray, reach: np.ndarray,
-             v0: np.ndarray, e0: np.ndarray, vel: np.ndarray, narrow: np.ndarray | None,
-             params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
+             v0: np.ndarray, e0: np.ndarray, velocity: np.ndarray, neighbours: np.ndarray,
+             narrow: np.ndarray | None, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
     """Sideways step to the keeping side: (n,) x and (n,) y added to the direction.
 
     A person ahead, within the two radii plus :data:`LANE_MARGIN` sideways and on the far
@@ -147,16 +147,19 @@ def _evasion(dx: np.ndarray, dy: np.ndarray, gap: np.ndarray, reach: np.ndarray,
     ux = (e0[:, 0] / norm).astype(np.float32)
     uy = (e0[:, 1] / norm).astype(np.float32)
     side = np.float32(1.0 if params.keep_side == "right" else -1.0)
-    along = vel[..., 0] * ux + vel[..., 1] * uy
     far_side = (dy * ux - dx * uy) * side  # > 0: on the side away from the keeping side
-    v0f = np.maximum(v0, 0.1).astype(np.float32)
+    near = ((dx * ux + dy * uy) > 0) & (far_side >= 0) & (far_side < reach + LANE_MARGIN)
+    # Few pairs qualify: compute the push on those only.
+    j, i = np.nonzero(near)
+    vel = velocity[neighbours[j, i]]
+    along = vel[:, 0] * ux[i] + vel[:, 1] * uy[i]
+    v0f = np.maximum(v0[i], 0.1).astype(np.float32)
     loss = np.clip((v0f - along) / v0f, np.float32(0.0), np.float32(1.0))
     if narrow is not None:
-        loss = np.where(narrow, (along < ONCOMING).astype(np.float32), loss)
-    near = ((dx * ux + dy * uy) > 0) & (far_side >= 0) & (far_side < reach + LANE_MARGIN)
-    fade = np.exp(np.maximum(gap, 0) * np.float32(-1.0 / params.evasion_range))
-    wl = np.where(near, loss * fade, np.float32(0.0))
-    push = wl.sum(axis=0) * np.float32(params.evasion_strength) * side
+        loss = np.where(narrow[i], (along < ONCOMING).astype(np.float32), loss)
+    fade = np.exp(np.maximum(gap[j, i], 0) * np.float32(-1.0 / params.evasion_range))
+    push = np.bincount(i, weights=loss * fade, minlength=len(v0)) * (
+        params.evasion_strength * float(side))
     return push * uy, -push * ux
 
 

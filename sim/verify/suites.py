@@ -160,7 +160,7 @@ SUITE_NAMES: dict[str, Text] = {
     "rimea": tx("RiMEA 微观疏散分析指南", "RiMEA guideline"),
     "nist": tx("NIST TN 1822 验证测试", "NIST TN 1822 verification tests"),
     "iso20414": tx("ISO 20414:2020 验证测试", "ISO 20414:2020 verification tests"),
-    "validity": tx("模型有效性（调校中）", "Model validity (being tuned)"),
+    "validity": tx("模型有效性", "Model validity"),
 }
 SUITE_SOURCES = {"rimea": RIMEA_FULL, "nist": NIST_FULL, "iso20414": ISO_FULL, "validity": ""}
 """The publication of each suite, in full."""
