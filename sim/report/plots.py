@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-__all__ = ["cjk_font", "plot_language", "PLOTS"]
+__all__ = ["PLOTS", "cjk_font", "figure_png", "plot_language", "use_language"]
 
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK", "Noto Sans SC", "Source Han Sans SC",
                  "Source Han Sans CN", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei",
@@ -76,7 +76,8 @@ _T = {
 }
 
 
-def _setup(lang: str) -> str:
+def use_language(lang: str) -> str:
+    """Set matplotlib's fonts for ``lang`` (a CJK font for Chinese); the language used."""
     pl = plot_language(lang)
     font = cjk_font()
     if pl == "zh" and font:
@@ -87,7 +88,8 @@ def _setup(lang: str) -> str:
     return pl
 
 
-def _png(fig: Any) -> bytes:
+def figure_png(fig: Any) -> bytes:
+    """``fig`` as PNG bytes (110 dpi); the figure is closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -96,7 +98,7 @@ def _png(fig: Any) -> bytes:
 
 def evacuation_curves(series: list[tuple[str, np.ndarray, np.ndarray]], lang: str) -> bytes:
     """Agents out over time, one line per (label, t in s, count) series."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     for label, t, n in series:
         ax.step(t, n, where="post", label=label)
@@ -106,12 +108,12 @@ def evacuation_curves(series: list[tuple[str, np.ndarray, np.ndarray]], lang: st
     ax.grid(alpha=0.3)
     if len(series) > 1:
         ax.legend()
-    return _png(fig)
+    return figure_png(fig)
 
 
 def exit_flows(flow_t: np.ndarray, exits: list[dict[str, Any]], lang: str) -> bytes:
     """Flow through each exit over time (persons/s, 5 s bins)."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     for e in exits:
         ax.plot(flow_t, e["flow"], marker=".", label=f"{e['id']} ({e['count']})")
@@ -119,12 +121,12 @@ def exit_flows(flow_t: np.ndarray, exits: list[dict[str, Any]], lang: str) -> by
     ax.set_title(_T["flow"][pl])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def distributions(pre: np.ndarray, travel: np.ndarray, lang: str) -> bytes:
     """Histograms of pre-movement and travel times (s)."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
     for ax, v, key, colour in ((axes[0], pre, "pre", "#d98c2b"),
                                (axes[1], travel, "travel", "#2b7bd9")):
@@ -135,13 +137,13 @@ def distributions(pre: np.ndarray, travel: np.ndarray, lang: str) -> bytes:
         ax.set_ylabel(_T["count"][pl])
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _png(fig)
+    return figure_png(fig)
 
 
 def density_map(dmap: Any, scene: Any, floor: int, bottlenecks: list[dict[str, Any]],
                 lang: str) -> bytes:
     """Peak density and time at LOS E or worse on one floor, with walls and exits."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     f = scene.floors[floor]
     x0, y0 = dmap.origin
     ny, nx = dmap.peak.shape
@@ -168,13 +170,13 @@ def density_map(dmap: Any, scene: Any, floor: int, bottlenecks: list[dict[str, A
         ax.set_title(f"{_T['floor'][pl]} {f.id}: {_T[key][pl]}", fontsize=9)
         ax.set_aspect("equal")
     fig.tight_layout()
-    return _png(fig)
+    return figure_png(fig)
 
 
 def compare_bars(labels: list[str], rows: list[tuple[str, list[float | None]]],
                  lang: str) -> bytes:
     """Grouped bars: one group per (name, values per run)."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     width = 0.8 / max(len(labels), 1)
     x = np.arange(len(rows))
@@ -185,7 +187,7 @@ def compare_bars(labels: list[str], rows: list[tuple[str, list[float | None]]],
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
     ax.set_ylabel(_T["time"][pl])
-    return _png(fig)
+    return figure_png(fig)
 
 
 PLOTS = {"evacuation_curves": evacuation_curves, "exit_flows": exit_flows,

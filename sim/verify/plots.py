@@ -8,7 +8,6 @@ Labels are Chinese when a CJK font is installed (the font lookup of
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from sim.report.plots import cjk_font, plot_language  # noqa: E402
+from sim.report.plots import figure_png, use_language  # noqa: E402
 
 __all__ = ["PLOTS", "draw"]
 
@@ -41,27 +40,9 @@ _T = {
 }
 
 
-def _setup(lang: str) -> str:
-    pl = plot_language(lang)
-    font = cjk_font()
-    if pl == "zh" and font:
-        plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
-        plt.rcParams["axes.unicode_minus"] = False
-    else:
-        plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
-    return pl
-
-
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def fd(data: dict[str, Any], lang: str) -> bytes:
     """Measured (ρ, v) points on Weidmann's curve with its ±20 % band."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     cx = [p[0] for p in data["curve"]]
     cy = [p[1] for p in data["curve"]]
@@ -77,12 +58,12 @@ def fd(data: dict[str, Any], lang: str) -> bytes:
     ax.set_ylim(0, 1.6)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def passage(data: dict[str, Any], lang: str) -> bytes:
     """Specific flow against width, one line per passage length, the accepted band."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     lo, hi = data["band"]
     widths = sorted({p[0] for pts in data["points"].values() for p in pts})
@@ -97,12 +78,12 @@ def passage(data: dict[str, Any], lang: str) -> bytes:
     ax.set_ylim(0, max(2.4, max(p[1] for pts in data["points"].values() for p in pts) + 0.2))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def sensitivity(data: dict[str, Any], lang: str) -> bytes:
     """Evacuation time against the model's time gap."""
-    pl = _setup(lang)
+    pl = use_language(lang)
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     pts = [(x, y) for x, y in zip(data["x"], data["y"], strict=True) if y is not None]
     ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", color="#2b7bd9")
@@ -111,7 +92,7 @@ def sensitivity(data: dict[str, Any], lang: str) -> bytes:
     ax.set_title(_T["sensitivity"][pl])
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return figure_png(fig)
 
 
 PLOTS: dict[str, Callable[[dict[str, Any], str], bytes]] = {

@@ -111,6 +111,7 @@ def write_report(records: list[Record], out: str | Path, *, command: str, quick:
     ``jupedsim`` is the JuPedSim version when it was run alongside (else None); returns
     the JSON document.
     """
+    from sim.report.plots import plot_language
     from sim.verify import plots
 
     out = Path(out)
@@ -144,7 +145,7 @@ def write_report(records: list[Record], out: str | Path, *, command: str, quick:
         page = _env().get_template("verify.html.j2").render(
             data=data, lang=lang, pics=pics, first=first, names=SUITE_NAMES,
             sources=SUITE_SOURCES, statuses=STATUSES,
-            font_ok=plots.plot_language(lang) == lang)
+            font_ok=plot_language(lang) == lang)
         name = "verify.html" if lang == "zh" else "verify.en.html"
         (out / name).write_text(page, encoding="utf-8")
     return data
