@@ -77,10 +77,9 @@ class Settings:
 class ModelParams:
     """Collision-free speed model parameters (Tordeux, Chraibi & Seyfried 2016)."""
 
-    time_gap: float = 0.45
-    """T: time gap to the agent in front, s (JuPedSim's default is 1 s; 0.45 s, with the
-    additions below, gives Weidmann's speeds and the flows measured at bottlenecks, see
-    docs/model.md)."""
+    time_gap: float = 0.5
+    """T: time gap to the agent in front, s (JuPedSim's default is 1 s; 0.5 s reproduces the
+    flows measured at bottlenecks, see docs/model.md)."""
     neighbour_strength: float = 8.0
     """a: strength of the repulsion between agents (dimensionless)."""
     neighbour_range: float = 0.1
@@ -90,13 +89,14 @@ class ModelParams:
     wall_range: float = 0.02
     """Range of the repulsion from walls, m."""
     evasion_strength: float = 4.0
-    """Strength of the sideways step around slower or oncoming people ahead (0: none)."""
+    """Strength of the sideways step around oncoming people ahead (0: none)."""
     evasion_range: float = 1.0
     """Range of that step: it decays as exp(-gap / range), gap in m."""
     keep_side: str = "right"
     """Side people keep to when they evade: "right" (mainland China, Europe) or "left"."""
-    anticipation: float = 0.15
-    """Time over which the progress of the person ahead counts as free space, s."""
+    anticipation: float = 0.0
+    """Time over which the progress of the person ahead counts as free space, s (0: off;
+    it raises speeds in dense crowds above Weidmann's, docs/model.md)."""
     narrow_width: float = 1.6
     """Clear width below which a passage is a constriction (zipper rules), m."""
     narrow_band: float = 0.5

@@ -1,5 +1,5 @@
 """The collision-free speed model (Tordeux, Chraibi & Seyfried 2016), vectorised, with
-three additions that make narrow passages, overtaking and counterflow realistic.
+additions for narrow passages and counterflow.
 
 Each agent walks in direction ``e`` = normalise(e0 + Σ neighbour repulsion + evasion), where
 e0 descends its exit's distance field plus wall repulsion, at speed
@@ -7,13 +7,13 @@ e0 descends its exit's distance field plus wall repulsion, at speed
 (JuPedSim's ``CollisionFreeSpeedModel`` uses the same rules and default parameters).
 The additions (docs/model.md gives their sources and the figures they reach):
 
-- *evasion*: a sideways step to the keeping side around people ahead who are slower or
-  coming the other way (lanes form in counterflow; faster people overtake);
-- *anticipation*: the free space ahead counts what the person in front will walk during
-  ``anticipation`` seconds;
+- *evasion*: a sideways step to the keeping side around people coming the other way
+  (lanes form in counterflow);
 - *zipper*: in a constriction (clear width below ``narrow_width``) a person ahead blocks only
   if the lateral offset is under ``narrow_band`` of the two radii, and the time gap is
-  ``narrow_time_gap`` (staggered lanes and closer following in bottlenecks).
+  ``narrow_time_gap`` (staggered lanes and closer following in bottlenecks);
+- *anticipation* (off by default): the free space ahead counts what the person in front
+  will walk during ``anticipation`` seconds.
 
 Neighbour terms are computed in float32 on fixed-width (k, n) neighbour tables.
 """
@@ -33,8 +33,9 @@ FAR = 1.0e6
 """Coordinate given to missing neighbours and to agents that have left, m."""
 LANE_MARGIN = 0.3
 """Lateral offset beyond the two radii within which a person ahead is evaded, m."""
-ONCOMING = -0.1
-"""Speed along one's own direction below which a neighbour counts as oncoming, m/s."""
+ONCOMING = -0.4
+"""Speed along one's own direction below which a neighbour counts as oncoming, m/s (a
+neighbour jostled backwards in a queue is slower than this, and is not evaded)."""
 EVADE_K = 6
 """Evasion looks at this many nearest neighbours (its weight fades within a metre)."""
 
@@ -95,8 +96,8 @@ def desired_velocity(
     ey = e0[:, 1] - np.einsum("kn,kn->n", w, dy)
     if velocity is not None and params.evasion_strength > 0:
         ke = min(EVADE_K, len(neighbours))
-        sx, sy = _evasion(dx[:ke], dy[:ke], gap[:ke], reach[:ke], v0, e0, velocity,
-                          neighbours[:ke], narrow, params)
+        sx, sy = _evasion(dx[:ke], dy[:ke], gap[:ke], reach[:ke], e0, velocity,
+                          neighbours[:ke], params)
         ex += sx
         ey += sy
     norm = np.hypot(ex, ey)
@@ -132,16 +133,16 @@ def desired_velocity(
 
 
 def _evasion(dx: np.ndarray, dy: np.ndarray, gap: np.ndarray, reach: np.ndarray,
-             v0: np.ndarray, e0: np.ndarray, velocity: np.ndarray, neighbours: np.ndarray,
-             narrow: np.ndarray | None, params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
+             e0: np.ndarray, velocity: np.ndarray, neighbours: np.ndarray,
+             params: ModelParams) -> tuple[np.ndarray, np.ndarray]:
     """Sideways step to the keeping side: (n,) x and (n,) y added to the direction.
 
-    A person ahead, within the two radii plus :data:`LANE_MARGIN` sideways and on the far
-    side from the keeping side (or straight ahead), who walks slower along one's desired
-    direction or comes towards one, pushes one to the keeping side by
-    ``evasion_strength · c · exp(-gap / evasion_range)``, ``c`` the share of one's desired
-    speed one would lose behind them (1 for someone standing or oncoming). In a
-    constriction only oncoming people are evaded: there is no room to overtake.
+    Someone ahead coming the other way (faster than :data:`ONCOMING` towards one), within
+    the two radii plus :data:`LANE_MARGIN` sideways on the far side from the keeping side
+    (or straight ahead), pushes one to the keeping side by
+    ``evasion_strength · exp(-gap / evasion_range)``. Both step to their own keeping side,
+    so opposing streams separate into lanes. People walking the same way are not evaded:
+    a queue would drift to one side.
     """
     norm = np.maximum(np.hypot(e0[:, 0], e0[:, 1]), 1e-9)
     ux = (e0[:, 0] / norm).astype(np.float32)
@@ -152,13 +153,9 @@ def _evasion(dx: np.ndarray, dy: np.ndarray, gap: np.ndarray, reach: np.ndarray,
     # Few pairs qualify: compute the push on those only.
     j, i = np.nonzero(near)
     vel = velocity[neighbours[j, i]]
-    along = vel[:, 0] * ux[i] + vel[:, 1] * uy[i]
-    v0f = np.maximum(v0[i], 0.1).astype(np.float32)
-    loss = np.clip((v0f - along) / v0f, np.float32(0.0), np.float32(1.0))
-    if narrow is not None:
-        loss = np.where(narrow[i], (along < ONCOMING).astype(np.float32), loss)
+    oncoming = (vel[:, 0] * ux[i] + vel[:, 1] * uy[i]) < ONCOMING
     fade = np.exp(np.maximum(gap[j, i], 0) * np.float32(-1.0 / params.evasion_range))
-    push = np.bincount(i, weights=loss * fade, minlength=len(v0)) * (
+    push = np.bincount(i[oncoming], weights=fade[oncoming], minlength=len(e0)) * (
         params.evasion_strength * float(side))
     return push * uy, -push * ux
 

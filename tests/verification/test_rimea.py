@@ -79,7 +79,7 @@ def test_one_metre_door_keeps_flowing_at_literature_rates(seed: int) -> None:
     drill = run_to_end(door_room(width=1.0, count=150, seed=seed))
     assert drill.evacuated == 150
     times = drill.measures[0].times
-    assert 150 <= len(times) <= 155  # everyone crossed (a few stepped back and crossed again)
+    assert 150 <= len(times) <= 160  # everyone crossed (a few stepped back and crossed again)
     assert 1.0 <= steady_flow(times) <= 2.0
     assert np.diff(np.sort(times)).max() < 5.0
 
