@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.verify import crowds, movement, routes, validity  # noqa: F401  (register cases)
+import sim.verify.crowds  # noqa: F401  (importing a case module registers its cases)
+import sim.verify.movement  # noqa: F401
+import sim.verify.routes  # noqa: F401
+import sim.verify.validity  # noqa: F401
 from sim.verify.case import ISO, ISO_FULL, NIST, NIST_FULL, RIMEA_FULL
 from sim.verify.record import Text, tx
 
