@@ -23,7 +23,8 @@ from sim.exit_choice import LogitChoice, queue_ahead, quickest_cost
 from sim.hazards import Hazard, hazard_from_dict
 from sim.nav import Navigation, build_navigation, route_to
 from sim.scenario import Scenario
-from sim.stairs import StairTraffic
+from sim.stair_walk import WalkedStairs
+from sim.stairs import QueuedStairs
 from sim.steering import MAX_SPEED, Steering, free_spot, person_row, walkable
 from sim.walls import WallIndex, build_wall_index
 
@@ -88,7 +89,10 @@ class Drill:
         self.cells = self._locate()
         """(n,) raster cell of every crowd row on its floor's grid."""
         self._from, self._from_cells = self.crowd.pos, self.cells
-        self.stairs = StairTraffic(self)
+        self.stairs: WalkedStairs | QueuedStairs = (
+            WalkedStairs(self.scene, self.params) if self.params.stairs == "walked"
+            else QueuedStairs(self.scene))
+        """Traffic on the stairs (:mod:`sim.stair_walk`, or the queue link of :mod:`sim.stairs`)."""
         self.floor_last_occupied = np.full(len(self.scene.floors), np.nan)
         """Per floor, the last time anyone stood on it (not on a stair), s."""
         self._pending = list(scenario.events)
@@ -441,6 +445,7 @@ class Drill:
             if len(self.steering):
                 steered[self.steering.rows(c, self._present)[0]] = True
             self._move(hold=self.stairs.board(self, steered), steered=steered)
+            self.stairs.walk(self)
             events.extend(self._arrivals())
         self.time = (self.tick + 1) * self.dt
         self.tick += 1

@@ -103,6 +103,13 @@ class ModelParams:
     """In a constriction, a person ahead blocks only within this share of the two radii."""
     narrow_time_gap: float = 0.35
     """Time gap in a constriction, s."""
+    stairs: str = "walked"
+    """How stairs are crossed: "walked" (people walk the flight with this model, queues form
+    at its entry) or "queue" (a fast link: a width-capped boarding rate and a fixed walking
+    time, nobody interacts on the flight)."""
+    stair_time_gap: float = 1.4
+    """Time gap on a walked stair, s (people keep a tread or two between them; calibrated
+    to SFPE's largest specific flow on stairs, docs/model.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -440,6 +447,8 @@ def _model(t: _Table) -> ModelParams:
         narrow_width=t.number("narrow_width", d.narrow_width, lo=0, hi=10),
         narrow_band=t.number("narrow_band", d.narrow_band, lo=0.1, hi=1),
         narrow_time_gap=t.number("narrow_time_gap", d.narrow_time_gap, lo=0.1, hi=10),
+        stairs=t.choice("stairs", ("walked", "queue"), d.stairs),
+        stair_time_gap=t.number("stair_time_gap", d.stair_time_gap, lo=0.1, hi=10),
     )
     t.done()
     return m

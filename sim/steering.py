@@ -189,7 +189,8 @@ def person_row(agent: int, floor: int, pos: tuple[float, float], time: float) ->
         state=np.array([State.MOVING], np.uint8), choice=np.array([Choice.STEERED], np.uint8),
         assigned=np.array([-1], np.int16), target=np.array([-1], np.int16),
         heading=np.array([[1.0, 0.0]]), speed=np.zeros(1), group=np.array([-1], np.int16),
-        stair_end=np.array([-1], np.int16), stair_times=np.zeros((1, 2)))
+        stair_end=np.array([-1], np.int16), stair_times=np.zeros((1, 2)),
+        stair_pos=np.zeros((1, 2)))
 
 
 def walkable(floor: Floor, x: float, y: float) -> bool:

@@ -69,7 +69,11 @@ class Crowd:
     stair_end: np.ndarray
     """(n,) int16 stair end boarded (``2 * stair + end``) while on a stair, else -1."""
     stair_times: np.ndarray
-    """(n, 2) float64 time the agent boarded its stair and the time it will land, s."""
+    """(n, 2) float64 time the agent boarded its stair and the time it lands (walked stairs:
+    the time it reached the far end, NaN before), s."""
+    stair_pos: np.ndarray
+    """(n, 2) float64 place on the stair while on one: distance walked from end 0 along the
+    flight and offset across it (left of the way from end 0 positive), m."""
 
     def __len__(self) -> int:
         return len(self.id)

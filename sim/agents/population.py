@@ -81,5 +81,6 @@ def populate(scenario: Scenario, rng: np.random.Generator) -> Crowd:
         speed=np.zeros(n),
         stair_end=np.full(n, -1, np.int16),
         stair_times=np.zeros((n, 2)),
+        stair_pos=np.zeros((n, 2)),
         **arrays,
     )
