@@ -10,10 +10,10 @@ import copy
 
 import numpy as np
 
+from sim.stairs import BOUNDARY_LAYER
 from sim.verify.case import ISO, NIST, RIMEA, Runner, case, steady_flow
 from sim.verify.engine import Outcome, case_doc
 from sim.verify.observe import StairLog
-from sim.stairs import BOUNDARY_LAYER
 from sim.verify.record import Figure, Measured, Table, tx
 
 __all__: list[str] = []  # cases register themselves in sim.verify.case.CASES
