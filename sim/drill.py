@@ -512,16 +512,16 @@ class Drill:
                 continue
             tgt = c.target[rows]
             go = tgt >= 0
-            flat = tgt[go].astype(np.int64) * (grid.nx * grid.ny) + self.cells[rows[go]]
-            e0[rows[go]] = self.nav.direction[fi].reshape(-1, 2)[flat]
-            route[rows[go]] = self.nav.distance[fi].reshape(-1)[flat]
+            going = rows[go] if not go.all() else rows
+            flat = tgt[go].astype(np.int64) * (grid.nx * grid.ny) + self.cells[going]
+            e0[going] = np.take(self.nav.direction[fi].reshape(-1, 2), flat, axis=0)
+            route[going] = np.take(self.nav.distance[fi].reshape(-1), flat)
             factor[rows] = self.nav.speed_factor[fi][self.cells[rows]]
             narrow[rows] = self.nav.clear_width[fi][self.cells[rows]] < self.params.narrow_width
             walls = self.walls[fi]
-            cand = walls.near(c.pos[rows])
-            has = cand[:, 0] != len(walls.a) - 1
-            if has.any():
-                r, cand = rows[has], cand[has]
+            has, cand = walls.near_some(c.pos[rows])
+            if len(cand):
+                r = rows[has]
                 vec, dist = walls.closest(c.pos[r], cand)
                 wall = wall_repulsion(c.radius[r], vec, dist, self.params)
                 e0[r] += wall
@@ -555,7 +555,8 @@ class Drill:
             new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
         self._count_crossings(c.pos, new)
         c.heading = np.where(moving[:, None], e, c.heading)
-        c.speed = np.where(plan, np.linalg.norm(new - c.pos, axis=1) / self.dt, c.speed)
+        step = new - c.pos
+        c.speed = np.where(plan, np.hypot(step[:, 0], step[:, 1]) / self.dt, c.speed)
         self._from = c.pos
         self._from_cells = self.cells
         c.pos = np.where(plan[:, None], new, c.pos)
@@ -638,8 +639,9 @@ class Drill:
                 if not len(gone):
                     continue
                 ids = c.id[gone]
-                for agent in np.intersect1d(ids, self.steering.ids):
-                    self.steering.remove(int(agent))  # a handful of people, not the crowd
+                if len(self.steering):
+                    for agent in np.intersect1d(ids, self.steering.ids):
+                        self.steering.remove(int(agent))  # a handful of people, not the crowd
                 t_out = self.time + self.dt
                 self.exit_time[ids] = t_out
                 self.exit_used[ids] = ei

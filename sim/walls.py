@@ -40,9 +40,23 @@ class WallIndex:
 
     def near(self, xy: np.ndarray) -> np.ndarray:
         """Candidate segments for each point of ``xy`` (n, 2): (n, k) int32."""
+        return self.candidates[self.buckets(xy)]
+
+    def buckets(self, xy: np.ndarray) -> np.ndarray:
+        """Bucket of each point of ``xy`` (n, 2): (n,) int64 rows of :attr:`candidates`."""
         ix = np.clip(((xy[:, 0] - self.x0) / BUCKET).astype(np.int64), 0, self.nx - 1)
         iy = np.clip(((xy[:, 1] - self.y0) / BUCKET).astype(np.int64), 0, self.ny - 1)
-        return self.candidates[iy * self.nx + ix]
+        return iy * self.nx + ix
+
+    def near_some(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points of ``xy`` (n, 2) with a wall within reach and their candidates.
+
+        Returns ``(has, cand)``: (n,) bool, and (has.sum(), k) int32 candidate segments
+        (most points of a crowd stand far from walls: their rows are never gathered).
+        """
+        bucket = self.buckets(xy)
+        has = self.candidates[bucket, 0] != len(self.a) - 1
+        return has, self.candidates[bucket[has]]
 
     def closest(self, xy: np.ndarray, cand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vector from each point to the closest point of each candidate, and its length.
