@@ -7,6 +7,7 @@ RiMEA tests 8, 9, 12, 13, 15; NIST TN 1822 Verif.5.1; ISO 20414 tests 10, 12.
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 
@@ -214,6 +215,22 @@ def stair_congestion(run: Runner, quick: bool) -> Measured:
                             "density: persons in a 2 m x 2 m box (2 s moving mean) / its area"))
 
 
+def stair_flow_doc(width: float, count: int | None = None, length: float | None = None
+                   ) -> dict[str, Any]:
+    """The stair-flow case with its stair (and the end area upstairs) ``width`` m wide;
+    ``count`` occupants and a stair ``length`` m long if given."""
+    doc = case_doc("stair_flow")
+    st = doc["stairs"][0]
+    st["width"] = width
+    st["from"]["area"] = [[8.5, 5 - width / 2], [10, 5 - width / 2], [10, 5 + width / 2],
+                          [8.5, 5 + width / 2]]
+    if length is not None:
+        st["length"] = length
+    if count is not None:
+        doc["groups"][0]["count"] = count
+    return doc
+
+
 @case("stair-flow", title=tx("楼梯流量与宽度", "Stair flow rates against width"),
       criterion=tx("100 人下楼，楼梯宽 1.2、1.8、2.4 m：离开楼梯的流量随宽度增大，每米有效宽度"
                    "（两侧各减 0.15 m）的比流量在 SFPE 楼梯最大比流量 1.01 人/(m·s) 的 ±1/3 内",
@@ -226,15 +243,10 @@ def stair_congestion(run: Runner, quick: bool) -> Measured:
 def stair_flow(run: Runner, quick: bool) -> Measured:
     """ISO 12: steady flow off the stair for each stair width, against SFPE."""
     widths = (1.2, 2.4) if quick else (1.2, 1.8, 2.4)
-    base = case_doc("stair_flow")
     rows, flows, specific = [], [], []
     for w in widths:
-        doc = copy.deepcopy(base)
-        st = doc["stairs"][0]
-        st["width"] = w
-        st["from"]["area"] = [[8.5, 5 - w / 2], [10, 5 - w / 2], [10, 5 + w / 2], [8.5, 5 + w / 2]]
         log = StairLog()
-        run(doc, observe=log)
+        run(stair_flow_doc(w), observe=log)
         f = steady_flow(np.sort(log.landed[log.ids]))
         flows.append(f)
         specific.append(f / (w - 2 * BOUNDARY_LAYER))

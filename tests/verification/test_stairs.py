@@ -3,7 +3,6 @@ fast queue link (``[model] stairs = "queue"``)."""
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 import numpy as np
@@ -14,6 +13,7 @@ from sim.drill import Drill
 from sim.scenario import Scenario, load, parse
 from sim.stairs import BOUNDARY_LAYER, STAIR_FLOW
 from sim.verify.case import steady_flow
+from sim.verify.crowds import stair_flow_doc
 from sim.verify.engine import case_doc
 from sim.verify.observe import StairLog
 
@@ -42,13 +42,7 @@ def _run(scenario: Scenario, on_step=None) -> tuple[Drill, StairLog, list]:  # n
 
 def _stair_case(width: float, count: int = 100, length: float = 10.0) -> Scenario:
     """ISO 20414 test 12's room on 1F and one stair down of ``width`` m."""
-    doc = copy.deepcopy(case_doc("stair_flow"))
-    st = doc["stairs"][0]
-    st["width"], st["length"] = width, length
-    st["from"]["area"] = [[8.5, 5 - width / 2], [10, 5 - width / 2], [10, 5 + width / 2],
-                          [8.5, 5 + width / 2]]
-    doc["groups"][0]["count"] = count
-    return parse(doc, source="<test>")
+    return parse(stair_flow_doc(width, count, length), source="<test>")
 
 
 @pytest.mark.parametrize("stairs", ["walked", "queue"])
@@ -136,15 +130,12 @@ def test_people_on_a_flight_keep_apart_and_within_its_width() -> None:
 
 
 def test_people_walk_a_stair_both_ways_at_once() -> None:
-    doc = copy.deepcopy(case_doc("stair_flow"))
+    doc = stair_flow_doc(1.2, count=40)
     doc["exits"].append({"id": "roof", "floor": "1F",
                          "polygon": [[0, 0], [0.3, 0], [0.3, 10], [0, 10]]})
     doc["groups"].append({"id": "up", "floor": "G", "count": 20, "exit": "roof",
                           "area": [[10, 1], [18, 1], [18, 9], [10, 9]],
                           "speed": {"mean": 1.34, "sd": 0.26, "min": 0.5, "max": 2.0}})
-    doc["groups"][0]["count"] = 40
-    doc["stairs"][0]["width"] = 1.2
-    doc["stairs"][0]["from"]["area"] = [[8.5, 4.4], [10, 4.4], [10, 5.6], [8.5, 5.6]]
     drill, log, _ = _run(parse(doc, source="<test>"))
     assert drill.remaining == 0
     assert (drill.exit_used[40:] == 1).all()  # the 20 went up to the roof
