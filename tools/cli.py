@@ -65,11 +65,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     if not str(args.out).lower().endswith(".toml"):
         raise ScenarioError(f"--out: '{args.out}' must end in .toml")
-    if not 0 < args.density <= 5:
+    if args.density is not None and not 0 < args.density <= 5:
         raise ScenarioError(f"--density must be in (0, 5] people per m², got {args.density:g}")
     specs = [parse_exit_spec(s) for s in args.exit]
-    result = import_mesh(args.mesh, units=args.units, up=args.up, exits=specs)
-    text = result.to_toml(density=args.density)
+    result = import_mesh(args.mesh, units=args.units, up=args.up, exits=specs,
+                         only_exits=args.only_exits)
+    try:
+        text = result.to_toml(density=args.density, occupancy=args.occupancy)
+    except ScenarioError:
+        if args.preview:  # the plans show what cannot be reached (in red)
+            from sim.scenes.preview import write_previews
+
+            write_previews(result.scene, args.preview)
+        raise
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -111,9 +119,16 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--exit", action="append", default=[], metavar="ID:x,y,floor",
                    help="an exit at a point (metres, after units and axes), on a floor by id "
                         "or index; repeatable")
+    m.add_argument("--only-exits", action="store_true",
+                   help="only the named exits and --exit points: no openings in the outer "
+                        "wall are taken as doors")
     m.add_argument("--preview", metavar="DIR", help="write a plan PNG per floor into DIR")
-    m.add_argument("--density", type=float, default=0.1,
-                   help="people per m² placed in the scenario (default 0.1)")
+    m.add_argument("--occupancy", default="office",
+                   choices=("office", "school", "mall", "residential"),
+                   help="who is in the building: density per floor and pre-movement "
+                        "(default office: 0.1 per m², 30-90 s; docs/import.md)")
+    m.add_argument("--density", type=float, default=None,
+                   help="people per m² on every floor instead of the occupancy's")
     m.set_defaults(func=_cmd_import)
     _add_render(sub)
     return p

@@ -46,7 +46,8 @@ from sim.scenes.mesh_geometry import (
 )
 from sim.scenes.mesh_load import Part, Soup, load_soup
 from sim.scenes.model import Exit, Floor, Scene, SpeedZone, Stair
-from sim.scenes.scenario_toml import DEFAULT_DENSITY, scene_to_toml
+from sim.scenes.occupancy import occupancy as occupancy_type
+from sim.scenes.scenario_toml import reachable_rooms, scene_to_toml
 
 __all__ = [
     "EXTRAS_KEY",
@@ -77,6 +78,8 @@ EXIT_DEPTH = 0.3
 """Least depth of an exit area, m."""
 POINT_EXIT = 1.0
 """Side of the square exit area placed at a user-given point, m."""
+MARKER_REACH = 1.0
+"""An exit marker this close outside a floor is matched to the nearest door opening, m."""
 SIMPLIFY = 0.005
 """Outlines are simplified to this tolerance (drops the extra vertices of fine meshes), m."""
 STAIR_END = 1.2
@@ -120,26 +123,68 @@ class MeshImport:
     """Assumptions made (units, up axis), in English."""
     findings: list[Finding] = field(default_factory=list)
 
-    def to_toml(self, density: float = DEFAULT_DENSITY) -> str:
-        """The scene as a scenario file with a default population (``density`` p/m²), checked
-        by the scenario parser; raises :class:`ScenarioError` if it would not load."""
+    def to_toml(self, density: float | None = None, occupancy: str = "office") -> str:
+        """The scene as a scenario file with a population of ``occupancy`` type (its density
+        per floor, or ``density`` p/m² everywhere, and its pre-movement), checked as
+        ``drill run`` checks it; raises :class:`ScenarioError` if it would not load, if a
+        floor cannot reach an exit, or if people somewhere cannot (the floor is named).
+
+        Floors and rooms left without people are noted in :attr:`findings`."""
         import tomllib
 
+        from sim.drill import Drill
         from sim.scenario import parse
 
+        occ = occupancy_type(occupancy)
+        storey = np.argsort(np.argsort([f.elevation for f in self.scene.floors]))
+        per_floor = [density if density is not None else occ.density_on(int(k))
+                     for k in storey]
+        self._check_floors(per_floor)
         header = [f"Imported by `drill import` from {Path(self.source).name} "
                   f"({self.triangles} triangles)."]
         header += [f"Assumed {n}." for n in self.notes]
         header += [f"{f.kind} {f.id}: {f.rule}" + (f" ({f.detail})" if f.detail else "")
                    for f in self.findings]
-        header.append("People: one group per room that can reach a way out, "
-                      f"{density:g} per m²; edit [[groups]] to suit the drill.")
-        text = scene_to_toml(self.scene, header=header, density=density)
+        people = (f"{density:g} per m²" if density is not None else
+                  "per m²: " + ", ".join(f"{f.id} {d:g}" for f, d in
+                                         zip(self.scene.floors, per_floor, strict=True)))
+        header.append(f"People ({occ.name}): one group per room that can reach a way out, "
+                      f"{people}, pre-movement {occ.premovement[0]:g}-{occ.premovement[1]:g} s "
+                      "(uniform); edit [[groups]] to suit the drill.")
+        text = scene_to_toml(self.scene, header=header, density=per_floor,
+                             premovement=occ.premovement)
         if "[[groups]]" not in text:
             raise ScenarioError("no room on any floor can reach an exit: check the exits and "
                                 "the stairs in the preview (--preview DIR)", source=self.source)
-        parse(tomllib.loads(text), source=self.source + " (imported)")
+        # The check drill run makes: everybody placed can reach an exit.
+        Drill(parse(tomllib.loads(text), source=self.source + " (imported)"))
         return text + "\n"
+
+    def _check_floors(self, density: list[float]) -> None:
+        """Refuse a floor nobody could leave; note rooms and floors left without people."""
+        rooms = reachable_rooms(self.scene)
+        for fi, f in enumerate(self.scene.floors):
+            mine = [(p, ok) for i, p, ok in rooms if i == fi]
+            area = sum(p.area for p, _ in mine)
+            if mine and not any(ok for _, ok in mine):
+                linked = any(fi in st.floors for st in self.scene.stairs)
+                why = ("its stairs lead to no floor with an exit" if linked else
+                       "no stair links it to a floor with an exit")
+                raise ScenarioError(
+                    f"floor {f.id} (z={f.elevation:g} m, {area:.0f} m² walkable) cannot reach "
+                    f"an exit: {why}. Name the stair part stair_… (or 楼梯…) in the mesh, or "
+                    f"add an exit on it with --exit ID:x,y,{f.id}; the preview (--preview DIR) "
+                    "shows it in red", source=self.source)
+            cut = [p for p, ok in mine if not ok]
+            if cut:
+                self.findings.append(Finding(
+                    "warning", f.id, f"{len(cut)} room(s) cannot reach an exit: nobody placed "
+                    "there", f"{sum(p.area for p in cut):.0f} m²"))
+            placed = sum(math.floor(p.area * density[fi] + 0.5) for p, ok in mine if ok)
+            if mine and not placed:
+                self.findings.append(Finding(
+                    "warning", f.id, "no people placed: its rooms are too small for the "
+                    "density", f"{area:.0f} m² at {density[fi]:g} per m²"))
 
     def report(self) -> str:
         """A plain-text report: what was assumed and what was found by which rule."""
@@ -286,15 +331,20 @@ def _extras(part: Part) -> dict[str, Any]:
 
 
 def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
-                exits: Sequence[ExitSpec] = (), name: str | None = None) -> MeshImport:
+                exits: Sequence[ExitSpec] = (), name: str | None = None,
+                only_exits: bool = False) -> MeshImport:
     """Read a building mesh and find its floors, walls, exits and stairs (metres, z up).
 
-    Raises :class:`ScenarioError` naming the file and what was (not) found.
+    ``exits`` are added to the exits found (named parts, or else openings in the outer
+    wall); with ``only_exits`` no openings are taken. Raises :class:`ScenarioError` naming
+    the file and what was (not) found.
     """
     path = Path(path)
     soup = load_soup(path, units=units, up=up)
     src = str(path)
     findings: list[Finding] = []
+    if _up_hint(soup):
+        findings.append(Finding("warning", "up axis", _up_hint(soup).strip(" ()")))
     a, nz, zc = face_frames(soup.tris)
     exit_parts, refuge_parts, stair_parts = _part_sets(soup.parts)
     special = np.isin(soup.part, list(exit_parts | stair_parts))
@@ -307,7 +357,7 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
         raise ScenarioError(
             f"no floor found: no upward-facing horizontal surface of {MIN_FLOOR_AREA:g} m² or "
             f"more (upward faces total {total:.1f} m²); check the up axis (--up y or --up z) "
-            "and that floors are modelled as surfaces", source=src)
+            f"and that floors are modelled as surfaces{_up_hint(soup)}", source=src)
     elevations = [lv.elevation for lv in levels]
 
     # Walkable outline and obstacles per level.
@@ -365,7 +415,8 @@ def import_mesh(path: str | Path, *, units: str = "auto", up: str = "auto",
                                 f"z={lv.elevation:g} m, {floors[-1].area.area:.0f} m² walkable, "
                                 f"{len(pieces)} obstacles"))
     stairs = _place_stair_ends(stairs, floors, findings)
-    exit_list = _exits(soup, floors, exit_parts, refuge_parts, exits, findings, src)
+    exit_list = _exits(soup, floors, exit_parts, refuge_parts, exits, findings, src,
+                       only_exits)
     scene = Scene(name=name or path.stem, floors=tuple(floors), exits=tuple(exit_list),
                   stairs=tuple(stairs))
     return MeshImport(scene=scene, source=src, triangles=len(soup.tris), notes=soup.notes,
@@ -556,49 +607,101 @@ def _place_stair_ends(drafts: list[_StairDraft], floors: list[Floor],
 
 
 def _exits(soup: Soup, floors: list[Floor], exit_parts: set[int], refuge_parts: set[int],
-           specs: Sequence[ExitSpec], findings: list[Finding], src: str) -> list[Exit]:
+           specs: Sequence[ExitSpec], findings: list[Finding], src: str,
+           only_exits: bool = False) -> list[Exit]:
     out: list[Exit] = []
     taken: set[str] = set()
     elev = [f.elevation for f in floors]
+    doors: dict[int, list[Exit]] = {}  # openings of each floor's outer wall, found once
+
+    def openings(fi: int) -> list[Exit]:
+        if fi not in doors:
+            doors[fi] = _openings(floors, [], set(), fi)
+        return doors[fi]
+
     for p in sorted(exit_parts):
         part = soup.parts[p]
         tris = soup.tris[soup.part == p]
         fi = _level_of(float(tris[..., 2].min()), elev)
         poly = _deepen(shapely.convex_hull(footprint(tris, grow=0.005)))
-        if shapely.intersection(poly, floors[fi].area).area <= 1e-6:
-            raise ScenarioError(f"exit '{part.node}' lies outside the walkable area of floor "
-                                f"{floors[fi].id} (at z={tris[..., 2].min():g} m); move it onto "
-                                "the floor or rename it", source=src)
         x = _extras(part)
+        rule = f"named '{part.node}'"
+        width = float(x.get("width", _width(poly)))
+        if shapely.intersection(poly, floors[fi].area).area <= 1e-6:
+            door = _door_near(poly, openings(fi), floors[fi])
+            if door is None:
+                raise ScenarioError(
+                    f"exit '{part.node}' lies {floors[fi].area.distance(poly):.1f} m outside "
+                    f"the walkable area of floor {floors[fi].id} (at z={tris[..., 2].min():g} "
+                    f"m) and no door opening is within {MARKER_REACH:g} m of it; move it onto "
+                    "the floor or rename it", source=src)
+            poly, width = door.polygon, door.width
+            rule += f", outside the floor: matched to the door opening {_at(door)}"
         kind = "refuge" if p in refuge_parts else str(x.get("kind", "exit"))
         pattern = REFUGE_NAME if p in refuge_parts and not any(
             EXIT_NAME.match(n) for n in part.names) else EXIT_NAME
         eid = _unique(_name_of(part, pattern), taken)
-        out.append(Exit(id=eid, floor=fi, polygon=poly, width=float(x.get("width", _width(poly))),
+        out.append(Exit(id=eid, floor=fi, polygon=poly, width=width,
                         open=bool(x.get("open", True)), kind=kind))
-        findings.append(Finding("exit", eid, f"named '{part.node}'",
+        findings.append(Finding("exit", eid, rule,
                                 f"{kind} on {floors[fi].id}, {out[-1].width:.2f} m wide"))
+    given: list[Exit] = []
     for s in specs:
         fi = _floor_by_ref(floors, s, src)
         pt = Point(s.x, s.y)
         gap = floors[fi].area.distance(pt)
-        if gap > POINT_EXIT:
-            raise ScenarioError(f"--exit {s.id}: ({s.x:g}, {s.y:g}) lies {gap:.1f} m outside "
-                                f"the walkable area of floor {floors[fi].id}", source=src)
         h = POINT_EXIT / 2
         poly = shapely.box(s.x - h, s.y - h, s.x + h, s.y + h)
+        width, rule = POINT_EXIT, "--exit"
+        door = _door_near(pt, openings(fi), floors[fi]) if gap > 0 else None
+        if door is not None:
+            poly, width = door.polygon, door.width
+            rule += f", outside the floor: matched to the door opening {_at(door)}"
+        elif gap > POINT_EXIT:
+            raise ScenarioError(f"--exit {s.id}: ({s.x:g}, {s.y:g}) lies {gap:.1f} m outside "
+                                f"the walkable area of floor {floors[fi].id}", source=src)
         eid = _unique(s.id, taken)
-        out.append(Exit(id=eid, floor=fi, polygon=poly, width=POINT_EXIT))
-        findings.append(Finding("exit", eid, "--exit", f"at ({s.x:g}, {s.y:g}) on "
+        given.append(Exit(id=eid, floor=fi, polygon=poly, width=width))
+        findings.append(Finding("exit", eid, rule, f"at ({s.x:g}, {s.y:g}) on "
                                 f"{floors[fi].id}"))
-    if not out:
-        out = _openings(floors, findings, taken)
+    if not out and not only_exits:
+        # No named exits: the openings of the ground floor's outer wall are the doors; an
+        # --exit adds to them (one placed on an opening takes its place).
+        fi = int(np.argmin(elev))
+        for door in _openings(floors, findings, taken, fi):
+            if not any(g.floor == fi and g.polygon.intersects(door.polygon) for g in given):
+                out.append(door)
+    out += given
     if not out:
         raise ScenarioError("no exit found: name a node EXIT_1 (or 出口1) in the mesh, or pass "
                             "--exit ID:x,y,floor (e.g. --exit E1:0.2,5,"
                             f"{floors[0].id}); no opening of {MIN_DOOR:g}–{MAX_DOOR:g} m was "
-                            f"found in the outer wall of floor {floors[0].id}", source=src)
+                            f"found in the outer wall of floor {floors[0].id}"
+                            f"{_up_hint(soup)}", source=src)
     return out
+
+
+def _door_near(shape: Any, doors: list[Exit], floor: Floor) -> Exit | None:
+    """The door opening nearest ``shape`` (a marker outside ``floor``) within
+    :data:`MARKER_REACH`, or None."""
+    if floor.area.distance(shape) > MARKER_REACH or not doors:
+        return None
+    gaps = [d.polygon.distance(shape) for d in doors]
+    k = int(np.argmin(gaps))
+    return doors[k] if gaps[k] <= MARKER_REACH else None
+
+
+def _at(door: Exit) -> str:
+    c = door.polygon.centroid
+    return f"({c.x:.1f}, {c.y:.1f}), {door.width:.2f} m"
+
+
+def _up_hint(soup: Soup) -> str:
+    """A hint when the up axis in use is not the one the faces suggest, else ''."""
+    if soup.up_faces == soup.up:
+        return ""
+    return (f" (the mesh was read {soup.up}-up, but most horizontal faces face "
+            f"{soup.up_faces}: try --up {soup.up_faces})")
 
 
 def _width(poly: Polygon) -> float:
@@ -618,8 +721,9 @@ def _floor_by_ref(floors: list[Floor], s: ExitSpec, src: str) -> int:
                         f"0–{len(floors) - 1})", source=src)
 
 
-def _openings(floors: list[Floor], findings: list[Finding], taken: set[str]) -> list[Exit]:
-    fi = int(np.argmin([f.elevation for f in floors]))
+def _openings(floors: list[Floor], findings: list[Finding], taken: set[str],
+              fi: int) -> list[Exit]:
+    """Gaps of :data:`MIN_DOOR`–:data:`MAX_DOOR` in the outer wall of floor ``fi``."""
     f = floors[fi]
     ring = f.walkable.exterior
     walls = shapely.union_all(f.obstacles) if f.obstacles else Polygon()

@@ -56,6 +56,8 @@ class Soup:
     """What was assumed while reading (units, up axis), in English."""
     units: str
     up: str
+    up_faces: str = ""
+    """The up axis the faces suggest (most horizontal faces face it), whatever was used."""
 
 
 def _fail(path: Path, message: str) -> ScenarioError:
@@ -121,12 +123,12 @@ def _face_area_along(tris: np.ndarray) -> np.ndarray:
     return ((unit > 0.985) * a[ok, None]).sum(axis=0) / 2
 
 
-def _choose_up(tris: np.ndarray, ext: str, up: str) -> tuple[str, str]:
+def _choose_up(area: np.ndarray, ext: str, up: str) -> tuple[str, str]:
+    """The up axis and a note saying why, from the face areas along each axis."""
     if up in ("y", "z"):
         return up, f"up axis {up} (given)"
     if ext in ("glb", "gltf"):
         return "y", "up axis y (glTF files are y-up by definition)"
-    area = _face_area_along(tris)
     axis = "y" if area[1] > area[2] else "z"
     return axis, (f"up axis {axis} (the axis most horizontal faces point along: "
                   f"{area[1]:.0f} units² of faces face y, {area[2]:.0f} face z; pass --up to "
@@ -225,11 +227,13 @@ def load_soup(path: str | Path, *, units: str = "auto", up: str = "auto") -> Sou
     scene = _read_scene(path)
     tris, owner, parts = _flatten(scene, path)
     ext = path.suffix.lower().lstrip(".")
-    axis, up_note = _choose_up(tris, ext, up)
+    area = _face_area_along(tris)
+    axis, up_note = _choose_up(area, ext, up)
+    up_faces = "y" if area[1] > area[2] else "z"
     tris = _to_z_up(tris, axis)
     scale, unit_note = _choose_units(tris, units, path)
     if scale != 1.0:
         tris = tris * scale
     unit = next(u for u, k in UNITS.items() if k == scale)
     return Soup(tris=tris, part=owner, parts=parts, notes=[unit_note, up_note],
-                units=unit, up=axis)
+                units=unit, up=axis, up_faces=up_faces)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -66,9 +66,13 @@ def reachable_rooms(scene: Scene) -> list[tuple[int, Polygon, bool]]:
     return [(fi, p, bool(ok[i])) for i, (fi, p) in enumerate(rooms)]
 
 
-def scene_to_toml(scene: Scene, *, header: Iterable[str] = (), density: float = DEFAULT_DENSITY,
-                  max_time: float = 600.0) -> str:
-    """``scene`` as a scenario file, with one group per reachable room at ``density`` p/m²."""
+def scene_to_toml(scene: Scene, *, header: Iterable[str] = (),
+                  density: float | Sequence[float] = DEFAULT_DENSITY, max_time: float = 600.0,
+                  premovement: tuple[float, float] | None = None) -> str:
+    """``scene`` as a scenario file, with one group per reachable room at ``density`` p/m²
+    (one value, or one per floor) and, if given, a uniform ``premovement`` (s)."""
+    per_floor = ([float(density)] * len(scene.floors) if isinstance(density, int | float)
+                 else [float(d) for d in density])
     out = [f"# {line}" for line in header]
     out += ["version = 1", f"name = {_str(scene.name)}", "",
             "[simulation]", f"max_time = {_num(max_time)}", "seed = 1", ""]
@@ -101,11 +105,15 @@ def scene_to_toml(scene: Scene, *, header: Iterable[str] = (), density: float = 
                 f"from = {ends[0]}", f"to = {ends[1]}", ""]
     n = 0
     for fi, room, ok in reachable_rooms(scene):
-        count = math.floor(room.area * density + 0.5)
+        count = math.floor(room.area * per_floor[fi] + 0.5)
         if not ok or count < 1:
             continue
         n += 1
         out += ["[[groups]]", f"id = {_str(f'{scene.floors[fi].id}-room{n}')}",
                 f"floor = {_str(scene.floors[fi].id)}", f"area = {_points(room)}",
-                f"count = {count}", ""]
+                f"count = {count}"]
+        if premovement is not None:
+            out.append(f"premovement = {{ min = {_num(premovement[0])}, "
+                       f"max = {_num(premovement[1])} }}")
+        out.append("")
     return "\n".join(out)

@@ -233,3 +233,92 @@ def test_exit_found_by_material_name(tmp_path: Path) -> None:
     r = import_mesh(path, up="z")
     (e,) = r.scene.exits
     assert e.id == "EXIT_door"
+
+
+# --------------------------------------------------------------------- issue 16: no floor lost
+
+
+def test_an_exit_given_by_point_adds_to_the_doors_found(tmp_path: Path) -> None:
+    path = _room_with_door(tmp_path, "room.stl")
+    r = import_mesh(path, up="z", exits=[parse_exit_spec("window:9.5,4,1F")])
+    assert sorted(e.id for e in r.scene.exits) == ["opening-1", "window"]
+    only = import_mesh(path, up="z", exits=[parse_exit_spec("window:9.5,4,1F")],
+                       only_exits=True)
+    assert [e.id for e in only.scene.exits] == ["window"]
+
+
+def test_an_exit_given_on_a_door_takes_the_doors_place(tmp_path: Path) -> None:
+    r = import_mesh(_room_with_door(tmp_path, "room.stl"), up="z",
+                    exits=[parse_exit_spec("main:-0.3,4,1F")])  # just outside the door
+    (e,) = r.scene.exits
+    assert e.id == "main" and e.width == pytest.approx(1.2, abs=0.02)
+    assert "matched to the door opening" in next(f.rule for f in r.findings if f.id == "main")
+
+
+def test_an_exit_marker_just_outside_the_door_is_matched_to_it(tmp_path: Path) -> None:
+    room = trimesh.load(_room_with_door(tmp_path, "room.stl"))
+    sc = trimesh.Scene()
+    sc.add_geometry(room, node_name="building")
+    sc.add_geometry(_box(-0.9, 3.6, 0, -0.4, 4.4, 0.02), node_name="EXIT_west")  # outside
+    path = tmp_path / "marker.glb"
+    path.write_bytes(sc.export(file_type="glb"))
+    r = import_mesh(path, up="z")
+    (e,) = r.scene.exits
+    assert e.id == "EXIT_west" and e.width == pytest.approx(1.2, abs=0.02)
+    assert shapely.intersection(e.polygon, r.scene.floors[0].area).area > 0.1
+
+
+def test_a_wrong_up_axis_gets_a_hint(tmp_path: Path) -> None:
+    r = import_mesh(_room_with_door(tmp_path, "room.stl"), up="y")  # walls taken for floors
+    assert any(f.kind == "warning" and "read y-up" in f.rule and "try --up z" in f.rule
+               for f in r.findings)
+    assert "try --up z" in r.report()
+    assert not any(f.id == "up axis" for f in import_mesh(
+        _room_with_door(tmp_path, "room2.stl"), up="z").findings)
+
+
+def _two_storeys_without_stair(tmp_path: Path) -> Path:
+    """The room with a door, and above it a walled upper floor that no stair reaches."""
+    ground = trimesh.load(_room_with_door(tmp_path, "ground.stl"))
+    upper = [_box(0, 0, 3.3, 10, 8, 3.5), _box(0, 0, 3.5, 10, 0.2, 6.5),
+             _box(0, 7.8, 3.5, 10, 8, 6.5), _box(0, 0.2, 3.5, 0.2, 7.8, 6.5),
+             _box(9.8, 0.2, 3.5, 10, 7.8, 6.5)]
+    return _write(trimesh.util.concatenate([ground, *upper]), tmp_path / "house.stl")
+
+
+def test_a_floor_nobody_can_leave_is_refused_with_its_name_and_the_fix(tmp_path: Path) -> None:
+    r = import_mesh(_two_storeys_without_stair(tmp_path), up="z")
+    assert [f.id for f in r.scene.floors] == ["1F", "2F"]
+    with pytest.raises(ScenarioError, match=r"floor 2F \(z=3.5 m.*cannot reach an exit: no "
+                                            r"stair links it.*stair_.*--exit ID:x,y,2F"):
+        r.to_toml()
+
+
+def test_cli_refusing_a_lost_floor_still_writes_the_previews(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    path = _two_storeys_without_stair(tmp_path)
+    code = main(["import", str(path), "--up", "z", "--out", str(tmp_path / "h.toml"),
+                 "--preview", str(tmp_path / "pv")])
+    assert code == 2
+    assert "floor 2F" in capsys.readouterr().err
+    assert len(list((tmp_path / "pv").glob("*.png"))) == 2
+    assert not (tmp_path / "h.toml").exists()
+
+
+@pytest.mark.parametrize("occupancy, density, pre", [("office", 0.1, (30, 90)),
+                                                     ("mall", 0.43, (30, 120)),
+                                                     ("school", 0.35, (10, 60))])
+def test_imported_people_follow_the_occupancy_type(tmp_path: Path, occupancy: str,
+                                                   density: float, pre: tuple) -> None:
+    r = import_mesh(_room_with_door(tmp_path, "room.stl"), up="z")
+    sc = parse(tomllib.loads(r.to_toml(occupancy=occupancy)), source="<test>")
+    area = r.scene.floors[0].area.area
+    assert sum(g.count for g in sc.groups) == pytest.approx(area * density, abs=1)
+    assert {(g.premovement_min, g.premovement_max) for g in sc.groups} == {pre}
+
+
+def test_unknown_occupancy_is_refused(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    with pytest.raises(SystemExit) as ex:
+        main(["import", str(_room_with_door(tmp_path, "room.stl")), "--out",
+              str(tmp_path / "r.toml"), "--occupancy", "stadium"])
+    assert ex.value.code == 2
+    assert "invalid choice: 'stadium'" in capsys.readouterr().err
