@@ -76,7 +76,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         if args.preview:  # the plans show what cannot be reached (in red)
             from sim.scenes.preview import write_previews
 
-            write_previews(result.scene, args.preview)
+            write_previews(result.scene, args.preview, lang=args.lang)
         raise
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -87,9 +87,24 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.preview:
         from sim.scenes.preview import write_previews
 
-        paths = write_previews(result.scene, args.preview)
+        paths = write_previews(result.scene, args.preview, people=_placed(text, out),
+                               lang=args.lang)
         print(f"previews: {', '.join(str(p) for p in paths)}")
     return 0
+
+
+def _placed(text: str, source: Path) -> list:
+    """Per floor, the (n, 2) start positions of the people a scenario text places, m."""
+    import tomllib
+
+    import numpy as np
+
+    from sim.agents.population import populate
+    from sim.scenario import parse
+
+    scenario = parse(tomllib.loads(text), source=str(source))
+    crowd = populate(scenario, np.random.default_rng(scenario.settings.seed))
+    return [crowd.pos[crowd.floor == fi] for fi in range(len(scenario.scene.floors))]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
                         "(default office: 0.1 per m², 30-90 s; docs/import.md)")
     m.add_argument("--density", type=float, default=None,
                    help="people per m² on every floor instead of the occupancy's")
+    m.add_argument("--lang", default="zh", choices=("zh", "en"),
+                   help="language of the preview labels (default zh)")
     m.set_defaults(func=_cmd_import)
     _add_render(sub)
     return p
