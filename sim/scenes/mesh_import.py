@@ -552,8 +552,16 @@ def _stair_kind(part: Part, length: float) -> str:
 
 def _draft(tris: np.ndarray, z0: float, z1: float, extras: dict[str, Any],
            ) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Low end, high end (plan points), width and walking length of a stair's triangles."""
-    v = tris.reshape(-1, 3)
+    """Low end, high end (plan points), width and walking length of a stair's triangles.
+
+    The ends are found on the faces one walks on (treads, or the slope): the sides and
+    undersides of solid steps, which all start at the floor, would put the low end in
+    the middle of the flight.
+    """
+    n = np.cross(tris[:, 1] - tris[:, 0], tris[:, 2] - tris[:, 0])
+    norm = np.linalg.norm(n, axis=1)
+    walked = n[:, 2] > 0.5 * np.maximum(norm, 1e-12)
+    v = (tris[walked] if walked.any() else tris).reshape(-1, 3)
     zmin, zmax = v[:, 2].min(), v[:, 2].max()
     span = max(zmax - zmin, 1e-6)
     low = v[v[:, 2] <= zmin + 0.1 * span, :2].mean(axis=0)

@@ -322,3 +322,44 @@ def test_unknown_occupancy_is_refused(tmp_path: Path, capsys) -> None:  # noqa: 
               str(tmp_path / "r.toml"), "--occupancy", "stadium"])
     assert ex.value.code == 2
     assert "invalid choice: 'stadium'" in capsys.readouterr().err
+
+
+def _house(tmp_path: Path, name: str, stair_node: str = "steps") -> Path:
+    """Two storeys 3 m apart in centimetres: three door gaps on the ground floor and a
+    straight stair of 14 solid steps (each a box from the floor up), 1.0 m wide, running
+    from x = 5 to 8.92 m up through a hole in the upper slab."""
+    h, n, tread = 3.0, 14, 0.28
+    parts = [_box(0, 0, -0.2, 10, 8, 0),
+             _box(0, 0, 0, 2, 0.2, h), _box(3.2, 0, 0, 6, 0.2, h), _box(7.2, 0, 0, 10, 0.2, h),
+             _box(0, 7.8, 0, 4, 8, h), _box(5.2, 7.8, 0, 10, 8, h),
+             _box(0, 0.2, 0, 0.2, 7.8, h), _box(9.8, 0.2, 0, 10, 7.8, h),
+             _box(0, 0, h - 0.2, 10, 5.8, h), _box(0, 6.8, h - 0.2, 10, 8, h),
+             _box(0, 5.8, h - 0.2, 5, 6.8, h), _box(5 + n * tread, 5.8, h - 0.2, 10, 6.8, h),
+             _box(0, 0, h, 10, 0.2, 2 * h), _box(0, 7.8, h, 10, 8, 2 * h),
+             _box(0, 0.2, h, 0.2, 7.8, 2 * h), _box(9.8, 0.2, h, 10, 7.8, 2 * h)]
+    steps = [_box(5 + k * tread, 5.8, 0, 5 + (k + 1) * tread, 6.8, (k + 1) * h / n)
+             for k in range(n)]
+    sc = trimesh.Scene()
+    sc.add_geometry(trimesh.util.concatenate(parts), node_name="house")
+    sc.add_geometry(trimesh.util.concatenate(steps), node_name=stair_node)
+    sc.apply_scale(100.0)
+    path = tmp_path / name
+    data = sc.export(file_type=path.suffix.lstrip("."))
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+@pytest.mark.parametrize("name, node", [("house.obj", "steps"), ("house.glb", "stair_main"),
+                                        ("house2.glb", "steps")])
+def test_a_stair_of_solid_steps_is_found_with_its_width_and_ends(tmp_path: Path, name: str,
+                                                                 node: str) -> None:
+    r = import_mesh(_house(tmp_path, name, node), up="z")
+    assert [f.id for f in r.scene.floors] == ["1F", "2F"]
+    (st,) = r.scene.stairs
+    assert st.width == pytest.approx(1.0, abs=0.1)
+    low = st.areas[st.floors.index(0)].centroid
+    high = st.areas[st.floors.index(1)].centroid
+    assert low.x < 5.8 and high.x > 8.0  # at the first step and the top of the flight
+    sc = parse(tomllib.loads(r.to_toml()), source="<test>")
+    assert {g.floor for g in sc.groups} == {0, 1}  # people on both floors
+    assert len(r.scene.exits) == 3
