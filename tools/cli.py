@@ -68,8 +68,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.density is not None and not 0 < args.density <= 5:
         raise ScenarioError(f"--density must be in (0, 5] people per m², got {args.density:g}")
     specs = [parse_exit_spec(s) for s in args.exit]
-    result = import_mesh(args.mesh, units=args.units, up=args.up, exits=specs,
-                         only_exits=args.only_exits)
+    if str(args.mesh).lower().endswith(".ifc"):  # BIM: storeys, doors and stairs as modelled
+        from sim.scenes.ifc_import import import_ifc
+
+        result = import_ifc(args.mesh, exits=specs, only_exits=args.only_exits,
+                            furniture=args.furniture)
+    else:
+        result = import_mesh(args.mesh, units=args.units, up=args.up, exits=specs,
+                             only_exits=args.only_exits)
     try:
         text = result.to_toml(density=args.density, occupancy=args.occupancy)
     except ScenarioError:
@@ -123,9 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     x.add_argument("scene", help="a built-in scene or scenario name, or a .toml path")
     x.add_argument("--out", required=True, help="the .glb file to write")
     x.set_defaults(func=_cmd_export)
-    m = sub.add_parser("import", help="turn a building mesh (GLB, OBJ, STL, PLY, OFF) into a "
-                                      "scenario: floors, walls, exits, stairs")
-    m.add_argument("mesh", help="the mesh file")
+    m = sub.add_parser("import", help="turn a building model (IFC, or a mesh: GLB, OBJ, STL, "
+                                      "PLY, OFF) into a scenario: floors, walls, exits, stairs")
+    m.add_argument("mesh", help="the IFC or mesh file")
     m.add_argument("--out", required=True, help="the scenario .toml to write")
     m.add_argument("--units", default="auto", choices=("auto", "m", "cm", "mm"),
                    help="length unit of the mesh (default: from the storey height)")
@@ -134,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--exit", action="append", default=[], metavar="ID:x,y,floor",
                    help="an exit at a point (metres, after units and axes), on a floor by id "
                         "or index; repeatable")
+    m.add_argument("--furniture", action="store_true",
+                   help="IFC: furniture is an obstacle too")
     m.add_argument("--only-exits", action="store_true",
                    help="only the named exits and --exit points: no openings in the outer "
                         "wall are taken as doors")

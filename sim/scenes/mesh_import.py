@@ -122,6 +122,9 @@ class MeshImport:
     notes: list[str]
     """Assumptions made (units, up axis), in English."""
     findings: list[Finding] = field(default_factory=list)
+    rooms: list[tuple[int, Polygon, str]] | None = None
+    """Named rooms (floor, area, name) to place people in, one group each (IFC spaces);
+    None: every walkable piece is a room."""
 
     def to_toml(self, density: float | None = None, occupancy: str = "office") -> str:
         """The scene as a scenario file with a population of ``occupancy`` type (its density
@@ -152,7 +155,7 @@ class MeshImport:
                       f"{people}, pre-movement {occ.premovement[0]:g}-{occ.premovement[1]:g} s "
                       "(uniform); edit [[groups]] to suit the drill.")
         text = scene_to_toml(self.scene, header=header, density=per_floor,
-                             premovement=occ.premovement)
+                             premovement=occ.premovement, rooms=self.rooms)
         if "[[groups]]" not in text:
             raise ScenarioError("no room on any floor can reach an exit: check the exits and "
                                 "the stairs in the preview (--preview DIR)", source=self.source)

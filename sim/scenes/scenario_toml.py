@@ -68,9 +68,13 @@ def reachable_rooms(scene: Scene) -> list[tuple[int, Polygon, bool]]:
 
 def scene_to_toml(scene: Scene, *, header: Iterable[str] = (),
                   density: float | Sequence[float] = DEFAULT_DENSITY, max_time: float = 600.0,
-                  premovement: tuple[float, float] | None = None) -> str:
+                  premovement: tuple[float, float] | None = None,
+                  rooms: Sequence[tuple[int, Polygon, str]] | None = None) -> str:
     """``scene`` as a scenario file, with one group per reachable room at ``density`` p/m²
-    (one value, or one per floor) and, if given, a uniform ``premovement`` (s)."""
+    (one value, or one per floor) and, if given, a uniform ``premovement`` (s).
+
+    ``rooms`` (floor, area, name) are the rooms to fill, each group named after its room;
+    by default every walkable piece of each floor is one."""
     per_floor = ([float(density)] * len(scene.floors) if isinstance(density, int | float)
                  else [float(d) for d in density])
     out = [f"# {line}" for line in header]
@@ -103,13 +107,20 @@ def scene_to_toml(scene: Scene, *, header: Iterable[str] = (),
         out += ["[[stairs]]", f"id = {_str(st.id)}", f"kind = {_str(st.kind)}",
                 f"length = {_num(st.length)}", f"width = {_num(st.width)}",
                 f"from = {ends[0]}", f"to = {ends[1]}", ""]
+    pieces = reachable_rooms(scene)
+    if rooms is None:
+        named = [(fi, room, ok, None) for fi, room, ok in pieces]
+    else:  # a named room is reachable when it overlaps a reachable piece of its floor
+        named = [(fi, room, any(ok and pf == fi and p.intersects(room)
+                                for pf, p, ok in pieces), name) for fi, room, name in rooms]
     n = 0
-    for fi, room, ok in reachable_rooms(scene):
+    for fi, room, ok, name in named:
         count = math.floor(room.area * per_floor[fi] + 0.5)
         if not ok or count < 1:
             continue
         n += 1
-        out += ["[[groups]]", f"id = {_str(f'{scene.floors[fi].id}-room{n}')}",
+        gid = name or f"{scene.floors[fi].id}-room{n}"
+        out += ["[[groups]]", f"id = {_str(gid)}",
                 f"floor = {_str(scene.floors[fi].id)}", f"area = {_points(room)}",
                 f"count = {count}"]
         if premovement is not None:
