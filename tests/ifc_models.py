@@ -15,11 +15,12 @@ STAIR_X, STAIR_Y = 5.0, (5.8, 6.8)
 
 
 def house(path: Path, *, schema: str = "IFC4", millimetres: bool = True, storeys: int = 2,
-          stair: bool = True, spaces: bool = True, units: bool = True) -> Path:
+          stair: bool = True, spaces: bool = True, units: bool = True, bays: int = 1) -> Path:
     """A 10 m x 8 m house of ``storeys`` storeys 3 m apart: 0.2 m walls, a 1.0 m front door
     ("Main door", south wall) and an inner wall with a 0.9 m door on each storey, a hole in
     each upper slab over a straight stair of 14 solid steps from each storey to the next,
-    and two named spaces per storey (west and east of the inner wall)."""
+    and two named spaces per storey (west and east of the inner wall). ``bays`` such
+    houses side by side along x (10 m apart; for benchmarks) make one building."""
     from ifcopenshell.api import run
 
     f = run("project.create_file", version=schema)
@@ -98,46 +99,52 @@ def house(path: Path, *, schema: str = "IFC4", millimetres: bool = True, storeys
         run("aggregate.assign_object", f, relating_object=building, products=[st])
         place(st, 0, 0, k * H)
         levels.append(st)
-    x1 = STAIR_X + RISERS * TREAD
     y0, y1 = STAIR_Y
-    for k, st in enumerate(levels):
-        z = k * H
-        if k == 0 or not stair:
-            prism("IfcSlab", "slab", st, [(0, 0), (10, 0), (10, 8), (0, 8)], z - 0.2, 0.2)
-        else:  # a stairwell left open over the flight from the storey below
-            for poly in ([(0, 0), (10, 0), (10, y0), (0, y0)], [(0, y1), (10, y1), (10, 8),
-                                                                 (0, 8)],
-                         [(0, y0), (STAIR_X, y0), (STAIR_X, y1), (0, y1)],
-                         [(x1, y0), (10, y0), (10, y1), (x1, y1)]):
-                prism("IfcSlab", "slab", st, poly, z - 0.2, 0.2)
-        wall(st, z, (0, 0), (10, 0), doors=[(2.0, 1.0, "Main door")] if k == 0 else [])
-        wall(st, z, (10, 0), (10, 8))
-        wall(st, z, (10, 8), (0, 8))
-        wall(st, z, (0, 8), (0, 0))
-        wall(st, z, (4.0, 0.2), (4.0, 5.0), doors=[(2.0, 0.9, f"door {k + 1}F")])
-        if spaces:
-            prism("IfcSpace", f"{k + 1}F 西室", st, [(0.2, 0.2), (3.9, 0.2), (3.9, 7.8),
-                                                   (0.2, 7.8)], z, H - 0.2)
-            prism("IfcSpace", f"{k + 1}F 东室", st, [(4.1, 0.2), (9.8, 0.2), (9.8, 7.8),
-                                                   (4.1, 7.8)], z, H - 0.2)
-        if stair and k + 1 < storeys:
-            flight = run("root.create_entity", f, ifc_class="IfcStairFlight", name="flight")
-            verts, faces = [], []
-            for r in range(RISERS):
-                xa, xb = STAIR_X + r * TREAD, STAIR_X + (r + 1) * TREAD
-                top = (r + 1) * H / RISERS
-                verts.append([(xa, y0, 0), (xb, y0, 0), (xb, y1, 0), (xa, y1, 0),
-                              (xa, y0, top), (xb, y0, top), (xb, y1, top), (xa, y1, top)])
-                faces.append([[0, 3, 2, 1], [4, 5, 6, 7], [0, 1, 5, 4], [1, 2, 6, 5],
-                              [2, 3, 7, 6], [3, 0, 4, 7]])
-            rep = run("geometry.add_mesh_representation", f, context=body, vertices=verts,
-                      faces=faces)
-            run("geometry.assign_representation", f, product=flight, representation=rep)
-            place(flight, 0, 0, z)
-            stair_el = run("root.create_entity", f, ifc_class="IfcStair",
-                           name=f"stair {k + 1}F-{k + 2}F")
-            place(stair_el, 0, 0, z)
-            run("spatial.assign_container", f, relating_structure=st, products=[stair_el])
-            run("aggregate.assign_object", f, relating_object=stair_el, products=[flight])
+    for b in range(bays):
+        ox, tag = 10.0 * b, "" if b == 0 else f" {b + 1}"
+        sx = STAIR_X + ox
+        x1 = sx + RISERS * TREAD
+        for k, st in enumerate(levels):
+            z = k * H
+            if k == 0 or not stair:
+                prism("IfcSlab", "slab", st, [(ox, 0), (ox + 10, 0), (ox + 10, 8), (ox, 8)],
+                      z - 0.2, 0.2)
+            else:  # a stairwell left open over the flight from the storey below
+                for poly in ([(ox, 0), (ox + 10, 0), (ox + 10, y0), (ox, y0)],
+                             [(ox, y1), (ox + 10, y1), (ox + 10, 8), (ox, 8)],
+                             [(ox, y0), (sx, y0), (sx, y1), (ox, y1)],
+                             [(x1, y0), (ox + 10, y0), (ox + 10, y1), (x1, y1)]):
+                    prism("IfcSlab", "slab", st, poly, z - 0.2, 0.2)
+            wall(st, z, (ox, 0), (ox + 10, 0),
+                 doors=[(2.0, 1.0, "Main door" + tag)] if k == 0 else [])
+            wall(st, z, (ox + 10, 0), (ox + 10, 8))
+            wall(st, z, (ox + 10, 8), (ox, 8))
+            wall(st, z, (ox, 8), (ox, 0))
+            wall(st, z, (ox + 4.0, 0.2), (ox + 4.0, 5.0),
+                 doors=[(2.0, 0.9, f"door {k + 1}F{tag}")])
+            if spaces:
+                for label, xa, xb in (("西室", 0.2, 3.9), ("东室", 4.1, 9.8)):
+                    prism("IfcSpace", f"{k + 1}F {label}{tag}", st,
+                          [(ox + xa, 0.2), (ox + xb, 0.2), (ox + xb, 7.8), (ox + xa, 7.8)],
+                          z, H - 0.2)
+            if stair and k + 1 < storeys:
+                flight = run("root.create_entity", f, ifc_class="IfcStairFlight", name="flight")
+                verts, faces = [], []
+                for r in range(RISERS):
+                    xa, xb = sx + r * TREAD, sx + (r + 1) * TREAD
+                    top = (r + 1) * H / RISERS
+                    verts.append([(xa, y0, 0), (xb, y0, 0), (xb, y1, 0), (xa, y1, 0),
+                                  (xa, y0, top), (xb, y0, top), (xb, y1, top), (xa, y1, top)])
+                    faces.append([[0, 3, 2, 1], [4, 5, 6, 7], [0, 1, 5, 4], [1, 2, 6, 5],
+                                  [2, 3, 7, 6], [3, 0, 4, 7]])
+                rep = run("geometry.add_mesh_representation", f, context=body, vertices=verts,
+                          faces=faces)
+                run("geometry.assign_representation", f, product=flight, representation=rep)
+                place(flight, 0, 0, z)
+                stair_el = run("root.create_entity", f, ifc_class="IfcStair",
+                               name=f"stair {k + 1}F-{k + 2}F{tag}")
+                place(stair_el, 0, 0, z)
+                run("spatial.assign_container", f, relating_structure=st, products=[stair_el])
+                run("aggregate.assign_object", f, relating_object=stair_el, products=[flight])
     f.write(str(path))
     return path

@@ -1,6 +1,11 @@
-"""Benchmark ``drill import``: seconds and peak memory for meshes of 10 k, 100 k and 1 M triangles.
+"""Benchmark ``drill import``: seconds and peak memory for meshes of 10 k, 100 k and 1 M triangles,
+and for IFC models of a few thousand elements.
 
     python tools/bench_import.py [--sizes 10000 100000 1000000] [--scene mall]
+    python tools/bench_import.py --ifc [--bays 10] [--storeys 10 20]
+
+IFC: the test house of ``tests/ifc_models.py`` (slabs, walls, doors in openings, spaces, a
+stair per storey) repeated ``--bays`` times side by side and ``--storeys`` high.
 
 Each mesh is a built-in scene exported to GLB (as ``drill export`` does) whose parts are
 subdivided until the whole has about the wanted number of triangles: the same building,
@@ -71,7 +76,12 @@ def _child(mesh: str) -> None:
     from sim.scenes.mesh_import import import_mesh
 
     t0 = time.perf_counter()
-    r = import_mesh(mesh)
+    if mesh.endswith(".ifc"):
+        from sim.scenes.ifc_import import import_ifc
+
+        r = import_ifc(mesh)
+    else:
+        r = import_mesh(mesh)
     t1 = time.perf_counter()
     text = r.to_toml()
     t2 = time.perf_counter()
@@ -84,15 +94,42 @@ def _child(mesh: str) -> None:
                       "rss_before_import_mb": round(base / 1024, 1)}))
 
 
+def _bench_ifc(bays: int, storeys: list[int]) -> None:
+    """Write the test house ``bays`` wide and each of ``storeys`` high, import each."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import ifcopenshell
+    from ifc_models import house
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in storeys:
+            path = Path(tmp) / f"house_{bays}x{n}.ifc"
+            t0 = time.perf_counter()
+            house(path, storeys=n, bays=bays)
+            made = time.perf_counter() - t0
+            elements = len(ifcopenshell.open(str(path)).by_type("IfcElement"))
+            out = subprocess.run([sys.executable, __file__, "--child", str(path)], check=True,
+                                 capture_output=True, text=True, cwd=ROOT)
+            row = json.loads(out.stdout.strip().splitlines()[-1])
+            row.update(ifc_elements=elements, bays=bays, storeys=n, write_s=round(made, 1),
+                       file_mb=round(path.stat().st_size / 2**20, 1))
+            print(json.dumps(row), flush=True)
+
+
 def main() -> None:
     """Build the meshes and import each in its own process."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--scene", default="mall")
+    p.add_argument("--ifc", action="store_true", help="benchmark IFC models instead")
+    p.add_argument("--bays", type=int, default=10)
+    p.add_argument("--storeys", type=int, nargs="+", default=[10, 20])
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         _child(args.child)
+        return
+    if args.ifc:
+        _bench_ifc(args.bays, args.storeys)
         return
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
