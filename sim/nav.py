@@ -326,6 +326,14 @@ def build_navigation(scene: Scene, cell: float) -> Navigation:
                         f"stair '{scene.stairs[j // 2].id}': its end on floor '{floor.id}' "
                         f"covers no walkable cell at cell size {cell} m",
                         field=f"stairs[{j // 2}].{('from', 'to')[j % 2]}.area")
+                claimed = end_map[inside.ravel()]
+                if np.count_nonzero(claimed >= 0) > claimed.size // 2:
+                    other = scene.stairs[int(np.bincount(claimed[claimed >= 0]).argmax()) // 2]
+                    raise ScenarioError(
+                        f"stair '{scene.stairs[j // 2].id}': its end on floor '{floor.id}' "
+                        f"lies on an end of stair '{other.id}'; give each stair end its own "
+                        "area (whoever stands there could not tell which stair to take)",
+                        field=f"stairs[{j // 2}].{('from', 'to')[j % 2]}.area")
                 end_map[inside.ravel()] = j
                 end_t[j] = _travel(grid, inside, speed, f"stair '{scene.stairs[j // 2].id}'")
         grids.append(grid)

@@ -68,13 +68,23 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.density is not None and not 0 < args.density <= 5:
         raise ScenarioError(f"--density must be in (0, 5] people per m², got {args.density:g}")
     specs = [parse_exit_spec(s) for s in args.exit]
-    if str(args.mesh).lower().endswith(".ifc"):  # BIM: storeys, doors and stairs as modelled
+    kinds = {Path(f).suffix.lower() for f in args.mesh}
+    if kinds == {".dxf"}:  # 2D plans, one per storey
+        from sim.scenes.dxf_import import import_dxf, parse_layers
+
+        result = import_dxf(args.mesh, storey_height=args.storey_height, units=args.units,
+                            layers=parse_layers(args.layers or ""), exits=specs,
+                            only_exits=args.only_exits)
+    elif len(args.mesh) > 1:
+        raise ScenarioError("several files are read only as DXF plans (one per storey); "
+                            f"got {', '.join(args.mesh)}")
+    elif kinds == {".ifc"}:  # BIM: storeys, doors and stairs as modelled
         from sim.scenes.ifc_import import import_ifc
 
-        result = import_ifc(args.mesh, exits=specs, only_exits=args.only_exits,
+        result = import_ifc(args.mesh[0], exits=specs, only_exits=args.only_exits,
                             furniture=args.furniture)
     else:
-        result = import_mesh(args.mesh, units=args.units, up=args.up, exits=specs,
+        result = import_mesh(args.mesh[0], units=args.units, up=args.up, exits=specs,
                              only_exits=args.only_exits)
     try:
         text = result.to_toml(density=args.density, occupancy=args.occupancy)
@@ -131,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     x.set_defaults(func=_cmd_export)
     m = sub.add_parser("import", help="turn a building model (IFC, or a mesh: GLB, OBJ, STL, "
                                       "PLY, OFF) into a scenario: floors, walls, exits, stairs")
-    m.add_argument("mesh", help="the IFC or mesh file")
+    m.add_argument("mesh", nargs="+", help="the IFC or mesh file, or DXF plans (one per "
+                                           "storey, lowest first)")
     m.add_argument("--out", required=True, help="the scenario .toml to write")
     m.add_argument("--units", default="auto", choices=("auto", "m", "cm", "mm"),
                    help="length unit of the mesh (default: from the storey height)")
@@ -142,6 +153,11 @@ def _parser() -> argparse.ArgumentParser:
                         "or index; repeatable")
     m.add_argument("--furniture", action="store_true",
                    help="IFC: furniture is an obstacle too")
+    m.add_argument("--layers", metavar="ROLE=LAYER,…;…",
+                   help="DXF: layer names per role (walls, doors, exits, stairs, outline), "
+                        "e.g. 'walls=墙,WALL;doors=门' (defaults: docs/import.md)")
+    m.add_argument("--storey-height", type=float, default=3.0,
+                   help="DXF: height between storeys, m (default 3)")
     m.add_argument("--only-exits", action="store_true",
                    help="only the named exits and --exit points: no openings in the outer "
                         "wall are taken as doors")

@@ -76,7 +76,8 @@ def _open(path: Path) -> Any:  # noqa: ANN401 - ifcopenshell.file
     try:
         f = ifcopenshell.open(str(path))
     except Exception as exc:  # IfcOpenShell raises its own and plain errors
-        raise ScenarioError(f"not a readable IFC file ({exc})", source=str(path)) from None
+        reason = " ".join(str(exc).split())
+        raise ScenarioError(f"not a readable IFC file ({reason})", source=str(path)) from None
     if f.schema not in SCHEMAS:
         raise ScenarioError(f"unsupported IFC schema '{f.schema}': IFC2X3 and IFC4 are read "
                             "(export the model as IFC4 or IFC2X3)", source=str(path))

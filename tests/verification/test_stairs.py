@@ -10,6 +10,7 @@ import pytest
 
 from sim.agents.crowd import State
 from sim.drill import Drill
+from sim.errors import ScenarioError
 from sim.scenario import Scenario, load, parse
 from sim.stairs import BOUNDARY_LAYER, STAIR_FLOW
 from sim.verify.case import steady_flow
@@ -204,3 +205,13 @@ def test_a_wider_stair_empties_the_upper_floor_sooner(stairs: str) -> None:
     narrow_drill, _, _ = _run(base)
     wide_drill, _, _ = _run(wide)
     assert wide_drill.floor_last_occupied[1] < 0.8 * narrow_drill.floor_last_occupied[1]
+
+
+def test_two_stair_ends_on_one_area_are_refused_by_name() -> None:
+    base = load("two_storey")
+    st = base.scene.stairs[0]
+    twin = dataclasses.replace(st, id="twin", length=12.0)
+    scen = dataclasses.replace(base, scene=dataclasses.replace(base.scene, stairs=(st, twin)))
+    with pytest.raises(ScenarioError, match=f"stair 'twin': its end on floor '.*' lies on an "
+                                            f"end of stair '{st.id}'"):
+        Drill(scen)
