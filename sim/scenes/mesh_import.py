@@ -590,14 +590,47 @@ def _end_square(pt: np.ndarray, width: float) -> Polygon:
     return shapely.box(pt[0] - s, pt[1] - s, pt[0] + s, pt[1] + s)
 
 
+def _split_shared_ends(drafts: list[_StairDraft]) -> dict[tuple[int, int], Polygon]:
+    """End squares by (draft, end), two ends on one floor that overlap cut apart.
+
+    At a dog-leg's landing the flight from below arrives beside the flight going on up:
+    their end squares overlap. Each keeps the side of the line halfway between the two end
+    points that its own point is on (whoever stands there then knows which stair it is).
+    """
+    ends = {(i, k): (fi, pt) for i, d in enumerate(drafts)
+            for k, (fi, pt) in enumerate(((d.upper, d.high), (d.lower, d.low)))}
+    squares = {key: _end_square(pt, drafts[key[0]].width) for key, (_, pt) in ends.items()}
+    keys = list(ends)
+    for a in range(len(keys)):
+        for b in range(a + 1, len(keys)):
+            ka, kb = keys[a], keys[b]
+            (fa, pa), (fb, pb) = ends[ka], ends[kb]
+            if ka[0] == kb[0] or fa != fb:
+                continue
+            sa, sb = squares[ka], squares[kb]
+            if shapely.intersection(sa, sb).area <= 0.25 * min(sa.area, sb.area):
+                continue
+            gap = pb - pa
+            if float(np.hypot(*gap)) < 0.1:
+                continue  # one point: nothing tells them apart (drill run says so)
+            mid, far = (pa + pb) / 2, 1e3 * gap / float(np.hypot(*gap))
+            normal = np.array([-far[1], far[0]])
+            side_a = Polygon([mid + normal, mid + normal - far, mid - normal - far,
+                              mid - normal])
+            squares[ka] = shapely.intersection(sa, side_a)
+            squares[kb] = shapely.difference(sb, side_a)
+    return squares
+
+
 def _place_stair_ends(drafts: list[_StairDraft], floors: list[Floor],
                       findings: list[Finding]) -> list[Stair]:
     out = []
-    for d in drafts:
+    squares = _split_shared_ends(drafts)
+    for i, d in enumerate(drafts):
         areas = []
-        for fi, pt in ((d.upper, d.high), (d.lower, d.low)):
+        for k, (fi, pt) in enumerate(((d.upper, d.high), (d.lower, d.low))):
             end = largest(shapely.set_precision(
-                shapely.intersection(_end_square(pt, d.width), floors[fi].area), 0.001))
+                shapely.intersection(squares[i, k], floors[fi].area), 0.001))
             if end.area < 0.2:
                 findings.append(Finding("warning", d.id, "stair skipped: its end at "
                                         f"({pt[0]:.1f}, {pt[1]:.1f}) is not on the walkable "

@@ -363,3 +363,18 @@ def test_a_stair_of_solid_steps_is_found_with_its_width_and_ends(tmp_path: Path,
     sc = parse(tomllib.loads(r.to_toml()), source="<test>")
     assert {g.floor for g in sc.groups} == {0, 1}  # people on both floors
     assert len(r.scene.exits) == 3
+
+
+def test_stair_ends_sharing_a_landing_are_cut_apart() -> None:
+    from sim.scenes.mesh_import import _split_shared_ends, _StairDraft
+
+    # A dog-leg at 2F: the flight from 1F arrives at (5, 1.3), the next one leaves (5, 0).
+    below = _StairDraft("a", 0, 1, np.array([9.0, 1.3]), np.array([5.0, 1.3]), 1.3, 7.0,
+                        "stair", "t")
+    above = _StairDraft("b", 1, 2, np.array([5.0, 0.0]), np.array([9.0, 0.0]), 1.3, 7.0,
+                        "stair", "t")
+    sq = _split_shared_ends([below, above])
+    arrive, leave = sq[0, 0], sq[1, 1]  # (draft, end): end 0 upper, end 1 lower
+    assert arrive.intersection(leave).area < 1e-9
+    assert arrive.contains(shapely.Point(5.0, 1.3)) and leave.contains(shapely.Point(5.0, 0.0))
+    assert sq[0, 1].area == pytest.approx(1.3 ** 2)  # ends on other floors are untouched
