@@ -10,17 +10,12 @@ STAIR = (8000, 5000, 12000, 7500)
 """The stair outline (x0, y0, x1, y1), mm: 4 m of flights, two 1.25 m flights side by side."""
 
 
-def plan(path: Path, *, ground: bool, layers: tuple[str, str, str] = ("墙", "门", "楼梯"),
-         insunits: int = 4, stair: bool = True) -> Path:
-    """One storey: outer walls as lines (a 1.2 m front door gap on the ground storey,
-    x 2-3.2 m at y = 0), an inner wall at x = 6 m with a 0.9 m door, the stair outline."""
-    import ezdxf
-
+def draw(m, *, ground: bool, layers: tuple[str, str, str] = ("墙", "门", "楼梯"),  # noqa: ANN001
+         stair: bool = True) -> None:
+    """Draw one storey into ``m`` (a model space or a block): outer walls as lines (a 1.2 m
+    front door gap on the ground storey, x 2-3.2 m at y = 0), an inner wall at x = 6 m with
+    a 0.9 m door, the stair outline."""
     wall, door, stair_layer = layers
-    doc = ezdxf.new(units=insunits)
-    for name in layers:
-        doc.layers.add(name)
-    m = doc.modelspace()
 
     def line(a, b, layer=wall) -> None:  # noqa: ANN001
         m.add_line(a, b, dxfattribs={"layer": layer})
@@ -42,6 +37,29 @@ def plan(path: Path, *, ground: bool, layers: tuple[str, str, str] = ("墙", "�
         x0, y0, x1, y1 = STAIR
         m.add_lwpolyline([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], close=True,
                          dxfattribs={"layer": stair_layer})
+
+
+def plan(path: Path, *, ground: bool, layers: tuple[str, str, str] = ("墙", "门", "楼梯"),
+         insunits: int = 4, stair: bool = True) -> Path:
+    """One storey's plan (:func:`draw`) in the model space of its own file."""
+    import ezdxf
+
+    doc = ezdxf.new(units=insunits)
+    for name in layers:
+        doc.layers.add(name)
+    draw(doc.modelspace(), ground=ground, layers=layers, stair=stair)
+    doc.saveas(str(path))
+    return path
+
+
+def blocks(path: Path, names: tuple[str, ...] = ("一层", "二层", "三层")) -> Path:
+    """One file holding each storey as a block named after it (the first the ground)."""
+    import ezdxf
+
+    doc = ezdxf.new(units=4)
+    for k, name in enumerate(names):
+        draw(doc.blocks.new(name=name), ground=k == 0)
+    doc.modelspace().add_text("plans in blocks", dxfattribs={"layer": "0"})
     doc.saveas(str(path))
     return path
 

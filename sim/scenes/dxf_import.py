@@ -1,6 +1,7 @@
 """Turning 2D CAD plans (DXF, one file per storey) into a scene with ezdxf.
 
-Each file is one storey, the first the lowest, ``storey_height`` apart. What is on which
+Each file is one storey, the first the lowest, ``storey_height`` apart; or one file holds
+the storeys as blocks named after them (``1F``, ``2F``, ``一层``, …). What is on which
 layer decides what it is (:data:`LAYERS`, or ``layers``; names compared case-insensitively,
 a layer matches a name it starts with, so ``A-WALL-EXT`` is a wall layer):
 
@@ -46,7 +47,7 @@ from sim.scenes.mesh_import import (
 from sim.scenes.mesh_load import Soup
 from sim.scenes.model import Exit, Floor, Scene, Stair
 
-__all__ = ["LAYERS", "import_dxf", "parse_layers"]
+__all__ = ["LAYERS", "import_dxf", "parse_layers", "storey_number"]
 
 LAYERS: dict[str, tuple[str, ...]] = {
     "walls": ("wall", "a-wall", "墙", "s-wall", "柱", "column", "a-cols"),
@@ -101,9 +102,9 @@ def _read(path: Path) -> Any:  # noqa: ANN401 - ezdxf document
         raise ScenarioError(f"not a readable DXF file ({reason})", source=str(path)) from None
 
 
-def _shapes(doc: Any, layers: dict[str, tuple[str, ...]], scale: float  # noqa: ANN401
+def _shapes(entities: Any, layers: dict[str, tuple[str, ...]], scale: float  # noqa: ANN401
             ) -> tuple[dict[str, list[Any]], set[str]]:
-    """Per role, the shapely geometries of its entities (blocks exploded), in metres; and
+    """Per role, the shapely geometries of ``entities`` (blocks exploded), in metres; and
     every layer name seen."""
     from ezdxf import path as dxfpath
 
@@ -136,7 +137,7 @@ def _shapes(doc: Any, layers: dict[str, tuple[str, ...]], scale: float  # noqa: 
         out[role].append(Polygon(xy).buffer(0) if closed and len(xy) >= 3
                          else LineString(xy))
 
-    for e in doc.modelspace():
+    for e in entities:
         layer = e.dxf.get("layer", "0")
         seen.add(layer)
         role = _role(layer, layers)
@@ -162,12 +163,9 @@ def import_dxf(paths: Sequence[str | Path], *, storey_height: float = 3.0,
     stair_outlines: list[list[Polygon]] = []
     notes: list[str] = []
     taken: set[str] = set()
-    for k, path in enumerate(paths):
-        doc = _read(path)
-        scale, note = _scale(doc, units, path)
-        if k == 0:
-            notes.append(note)
-        shapes, seen = _shapes(doc, layers, scale)
+    plans = _plans(paths, units, notes)
+    for k, (path, label, entities, scale) in enumerate(plans):
+        shapes, seen = _shapes(entities, layers, scale)
         if not shapes["walls"]:
             found = ", ".join(sorted(seen)) or "none"
             raise ScenarioError(f"no walls: no entity on a wall layer "
@@ -185,7 +183,7 @@ def import_dxf(paths: Sequence[str | Path], *, storey_height: float = 3.0,
             raise ScenarioError("no storey outline: the walls (and doors) enclose no area; "
                                 "close the outer wall or draw an outline layer",
                                 source=str(path))
-        sid = _unique(f"{k + 1}F", taken)
+        sid = _unique(label or f"{k + 1}F", taken)
         stairs_here = [g for g in shapes["stairs"] if g.geom_type == "Polygon"]
         obst = shapely.union_all([walls, *stairs_here]) if stairs_here else walls
         obst = shapely.difference(obst, shapely.union_all(door_boxes)) if door_boxes else obst
@@ -198,7 +196,8 @@ def import_dxf(paths: Sequence[str | Path], *, storey_height: float = 3.0,
         doors.append(door_boxes)
         marked.append([g for g in shapes["exits"] if g.geom_type == "Polygon"])
         stair_outlines.append(stairs_here)
-        findings.append(Finding("floor", sid, f"plan {path.name}",
+        findings.append(Finding("floor", sid, f"plan {path.name}"
+                                + (f", block {label}" if label else ""),
                                 f"z={floor.elevation:g} m, {floor.area.area:.0f} m² walkable, "
                                 f"{len(pieces)} obstacles, {len(door_boxes)} doors"))
     stairs = _stairs(floors, stair_outlines, storey_height, findings)
@@ -215,6 +214,51 @@ def import_dxf(paths: Sequence[str | Path], *, storey_height: float = 3.0,
                   stairs=tuple(stairs))
     return MeshImport(scene=scene, source=str(paths[0]), triangles=0, notes=notes,
                       findings=findings)
+
+
+def _plans(paths: list[Path], units: str, notes: list[str]
+           ) -> list[tuple[Path, str | None, Any, float]]:
+    """(file, storey name or None, entities, metres per drawing unit) per storey, lowest
+    first: each file's model space, or, for a single file that defines blocks named as
+    storeys (1F, F2, L3, 一层, 2层, …), each such block."""
+    out = []
+    for k, path in enumerate(paths):
+        doc = _read(path)
+        scale, note = _scale(doc, units, path)
+        if k == 0:
+            notes.append(note)
+        storeys = sorted(((n, b) for b in doc.blocks
+                          if (n := storey_number(b.name)) is not None), key=lambda p: p[0])
+        if len(paths) == 1 and storeys:
+            notes.append(f"storeys from the blocks {', '.join(b.name for _, b in storeys)}")
+            return [(path, b.name, b, scale) for _, b in storeys]
+        out.append((path, None, doc.modelspace(), scale))
+    return out
+
+
+_CHINESE_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九十")}
+
+
+def storey_number(name: str) -> int | None:
+    """The storey a block name stands for (``1F``, ``F2``, ``L3``, ``一层``, ``2层``,
+    ``B1`` for a basement: −1), or None."""
+    import re
+
+    n = name.strip().upper()
+    if m := re.fullmatch(r"(\d+)F|F(\d+)|L(\d+)|(\d+)层|(\d+)/F", n):
+        return int(next(g for g in m.groups() if g))
+    if m := re.fullmatch(r"B(\d+)|-(\d+)F|地下(\d+)层", n):
+        return -int(next(g for g in m.groups() if g))
+    if m := re.fullmatch(r"([一二三四五六七八九十]{1,3})层", name.strip()):
+        digits = [_CHINESE_DIGITS[c] for c in m.group(1)]
+        if digits == [10]:
+            return 10
+        if len(digits) == 1:
+            return digits[0]
+        if digits[0] == 10:  # 十一 … 十九
+            return 10 + digits[1]
+        return digits[0] * 10 + (digits[2] if len(digits) == 3 else 0)
+    return None
 
 
 def _scale(doc: Any, units: str, path: Path) -> tuple[float, str]:  # noqa: ANN401

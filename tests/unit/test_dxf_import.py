@@ -82,3 +82,23 @@ def test_cli_imports_plans_one_per_storey(tmp_path: Path, capsys) -> None:  # no
     assert [f.elevation for f in sc.scene.floors] == [0.0, 3.3]
     assert main(["import", *map(str, paths), "--out", str(tmp_path / "h.toml"),
                  "--layers", "roofs=x"]) == 2
+
+
+def test_one_file_with_a_block_per_storey_imports(tmp_path: Path) -> None:
+    from dxf_plans import blocks
+
+    r = import_dxf([blocks(tmp_path / "plans.dxf")])
+    assert [f.id for f in r.scene.floors] == ["一层", "二层", "三层"]
+    assert [f.elevation for f in r.scene.floors] == [0.0, 3.0, 6.0]
+    assert len(r.scene.stairs) == 2 and len(r.scene.exits) == 1
+    sc = parse(tomllib.loads(r.to_toml()), source="<test>")
+    assert {g.floor for g in sc.groups} == {0, 1, 2}
+
+
+@pytest.mark.parametrize("name, number", [("1F", 1), ("F12", 12), ("L3", 3), ("2层", 2),
+                                          ("十二层", 12), ("B1", -1), ("地下2层", -2),
+                                          ("roof", None), ("DOOR_A", None)])
+def test_storey_names_of_blocks(name: str, number: int | None) -> None:
+    from sim.scenes.dxf_import import storey_number
+
+    assert storey_number(name) == number
