@@ -8,6 +8,7 @@ can observe a drill without reaching into it.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,37 @@ class Drill:
         from boarding until it has stepped out of every stair end)."""
         self._check_reachable()
         self._choose_exits(force=True)
+
+    # ------------------------------------------------------------------ snapshots
+
+    def snapshot(self) -> bytes:
+        """The whole state of the drill as bytes (pickle): its crowd, clock, random state,
+        hazards, pending events, exits, stairs and people. :meth:`restore` of it continues
+        bit for bit as this drill does. The navigation fields are left out (they follow
+        from the scene and are rebuilt, or taken from the cache); their hazard speeds are
+        kept."""
+        state = dict(self.__dict__)
+        nav = state.pop("nav")
+        state.pop("_base_speed")
+        state["_speed_factor"] = nav.speed_factor
+        return pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def restore(cls, data: bytes) -> Drill:
+        """A drill from :meth:`snapshot` bytes (in this process or another)."""
+        try:
+            state = pickle.loads(data)
+            speed = state.pop("_speed_factor")
+            scenario = state["scenario"]
+        except Exception as exc:  # any damage to the bytes
+            raise SimulationError(f"not a drill snapshot ({type(exc).__name__}: {exc})") \
+                from None
+        drill = cls.__new__(cls)
+        drill.__dict__.update(state)
+        nav = build_navigation(drill.scene, scenario.settings.cell_size)
+        drill._base_speed = nav.speed_factor
+        drill.nav = dataclasses.replace(nav, speed_factor=speed)
+        return drill
 
     # ------------------------------------------------------------------ queries
 
