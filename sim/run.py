@@ -23,10 +23,14 @@ def run(
     *,
     seed: int | None = None,
     progress: Callable[[Drill], None] | None = None,
+    commands: dict[int, list[dict[str, Any]]] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run ``scenario`` until everyone has left or max_time; write results into ``out``.
 
-    Writes ``summary.json``, ``trajectories.txt`` (PedPy text format),
+    ``commands`` (tick → commands, as :meth:`Drill.apply` takes them) are applied before
+    the step of their tick, as a recording's are; ``meta`` goes into the recording's
+    header. Writes ``summary.json``, ``trajectories.txt`` (PedPy text format),
     ``events.jsonl`` and the recording ``drill.rec`` (docs/recording.md); returns the
     summary.
     """
@@ -36,7 +40,8 @@ def run(
     drill = Drill(scenario, seed=seed)
     traj = TrajectoryWriter(out / "trajectories.txt", drill, scenario.settings.trajectory_every)
     log = EventLog(out / "events.jsonl")
-    rec = Recorder(out / "drill.rec", drill, meta={"mode": "run"})
+    rec = Recorder(out / "drill.rec", drill, meta={"mode": "run", **(meta or {})})
+    pending = {t: list(c) for t, c in (commands or {}).items()}
     every = max(1, round(1.0 / (FRAME_HZ * drill.dt)))  # recorded steps: 10 per second
     try:
         log.write([{"t": 0.0, "type": "run_started", "scenario": scenario.name,
@@ -44,7 +49,8 @@ def run(
         traj.maybe_write(drill)
         rec.frame(drill)
         while not drill.done():
-            events = drill.step()
+            events = [e for cmd in pending.pop(drill.tick, []) for e in drill.apply(cmd)]
+            events += drill.step()
             log.write(events)
             traj.maybe_write(drill)
             # Frames at 10 per simulated second, and whenever something besides departures

@@ -20,11 +20,12 @@ from typing import Any
 
 from sim.errors import RecordingError
 
-__all__ = ["add_parsers", "archive", "run_archive", "run_compare", "run_replay", "run_report"]
+__all__ = ["add_parsers", "archive", "run_archive", "run_branch", "run_compare", "run_replay",
+           "run_report"]
 
 
 def add_parsers(sub: Any) -> None:
-    """Add ``replay``, ``report``, ``compare`` and ``archive`` to the ``drill`` parser."""
+    """Add ``replay``, ``report``, ``compare``, ``branch`` and ``archive`` to ``drill``."""
     from net.cli import add_deploy_options, add_ops_options
 
     r = sub.add_parser("replay", help="replay a recording to clients, or verify it")
@@ -59,6 +60,24 @@ def add_parsers(sub: Any) -> None:
                    help="names of the two runs (default: scenario or drill title, and seed)")
     c.add_argument("--lang", default="zh", choices=("zh", "en"))
     c.set_defaults(func=run_compare)
+    b = sub.add_parser("branch", help="re-simulate a recorded drill with a decision changed "
+                                      "at time T (what if…)")
+    b.add_argument("recording")
+    b.add_argument("--at", type=float, required=True, metavar="T",
+                   help="simulated time of the change, s")
+    b.add_argument("--close-exit", action="append", default=[], metavar="ID")
+    b.add_argument("--open-exit", action="append", default=[], metavar="ID")
+    b.add_argument("--order-evacuation", nargs="?", const="", default=None, metavar="ZONE",
+                   help="order the evacuation at T (of one zone, or of everyone)")
+    b.add_argument("--inject", action="append", default=[], metavar="JSON",
+                   help='an inject at T, e.g. \'{"kind": "smoke", "floor": 0, "x": 5, '
+                        '"y": 5, "radius": 3}\'')
+    b.add_argument("--drop", action="append", default=[], metavar="TYPE",
+                   help="leave out recorded commands of this type after T (repeatable)")
+    b.add_argument("--drop-later", action="store_true",
+                   help="leave out every recorded command after T")
+    b.add_argument("--out", required=True, help="folder for the branch's results")
+    b.set_defaults(func=run_branch)
     a = sub.add_parser("archive", help="scenario, plan, recording and report in one zip")
     a.add_argument("recording")
     a.add_argument("--out", required=True, help="the .zip to write")
@@ -162,6 +181,42 @@ def run_report(args: argparse.Namespace) -> int:
     if data["damage"]:
         print(f"drill: warning: recording damaged; report covers up to t = {data['end_t']} s: "
               f"{data['damage']}", file=sys.stderr)
+    return 0
+
+
+def run_branch(args: argparse.Namespace) -> int:
+    """Write the branch of a recording; print its summary beside the original's."""
+    from sim.branch import branch
+
+    changes: list[dict[str, Any]] = []
+    changes += [{"type": "door", "exit": e, "open": False} for e in args.close_exit]
+    changes += [{"type": "door", "exit": e, "open": True} for e in args.open_exit]
+    if args.order_evacuation is not None:
+        changes.append({"type": "order_evacuation",
+                        **({"zone": args.order_evacuation} if args.order_evacuation else {})})
+    for text in args.inject:
+        try:
+            event = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RecordingError(f"--inject {text!r}: not JSON ({exc.msg})") from None
+        if not isinstance(event, dict):
+            raise RecordingError(f"--inject {text!r}: expected a JSON object")
+        changes.append({"type": "inject", "event": event})
+    if not changes and not args.drop and not args.drop_later:
+        raise RecordingError("nothing to change: give --close-exit, --open-exit, "
+                             "--order-evacuation, --inject, --drop or --drop-later")
+    rec = _open(args.recording)
+    try:
+        original = rec.summary() or {}
+        result = branch(rec, args.at, changes, args.out, drop=args.drop,
+                        drop_later=args.drop_later)
+    finally:
+        rec.close()
+    was, now = original.get("evacuation_time_s"), result.get("evacuation_time_s")
+    print(f"branch at {args.at:g} s: evacuation {now} s (original {was} s); "
+          f"{result.get('evacuated')}/{result.get('agents')} out")
+    print(f"written to {args.out}/ (drill.rec, summary.json, …); compare with: drill compare "
+          f"{args.recording} {Path(args.out) / 'drill.rec'} --out DIR")
     return 0
 
 
