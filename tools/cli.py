@@ -129,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     __import__("net.cli", fromlist=["add_parsers"]).add_parsers(sub)  # drill serve / join
     __import__("tools.record_cli", fromlist=["add_parsers"]).add_parsers(sub)  # replay, report…
     __import__("tools.verify_cli", fromlist=["add_parser"]).add_parser(sub)  # drill verify
+    __import__("tools.sweep", fromlist=["add_parser"]).add_parser(sub)  # drill sweep
     r = sub.add_parser("run", help="run a scenario to the end and write its results")
     r.add_argument("scenario", help="a built-in scenario name or a path to a .toml file")
     r.add_argument("--out", required=True, help="folder for summary.json, trajectories, events")
