@@ -23,6 +23,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,8 @@ import numpy as np
 from sim.errors import ScenarioError
 from sim.scenario import Event, Scenario
 
-__all__ = ["VARY_KEYS", "Vary", "aggregate", "parse_vary", "run_one", "run_scenario"]
+__all__ = ["VARY_KEYS", "Vary", "aggregate", "compare_p95", "load_runs", "parse_vary", "run_one",
+           "run_scenario"]
 
 VARY_KEYS = ("seed", "scale", "speed", "premovement", "close")
 _RANGES = {"scale": (0.1, 10.0), "speed": (0.3, 2.5), "premovement": (0.0, 3600.0)}
@@ -183,3 +185,42 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["run_wall_s"] = {"mean": round(float(np.mean(walls)), 3) if walls else None,
                          "total": round(float(np.sum(walls)), 3)}
     return out
+
+
+def load_runs(folder: str | Path) -> list[dict[str, Any]]:
+    """The runs of a sweep folder (its ``runs.jsonl``); raises ScenarioError naming it."""
+    import json
+
+    path = Path(folder) / "runs.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        runs = [json.loads(x) for x in lines if x.strip()]
+    except FileNotFoundError:
+        raise ScenarioError("not a sweep folder (no runs.jsonl)", source=str(folder)) from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"runs.jsonl line {exc.lineno}: not JSON", source=str(path)) \
+            from None
+    return runs
+
+
+def compare_p95(a: list[dict[str, Any]], b: list[dict[str, Any]], *, n_boot: int = 2000,
+                seed: int = 0) -> dict[str, Any]:
+    """P95 of B minus P95 of A, s, with a 95 % bootstrap interval (the runs of each sweep
+    resampled apart), and the runs behind it."""
+    ta = np.array([r["evacuation_time_s"] for r in a if r.get("ok")
+                   and r.get("evacuation_time_s") is not None])
+    tb = np.array([r["evacuation_time_s"] for r in b if r.get("ok")
+                   and r.get("evacuation_time_s") is not None])
+    if len(ta) < 2 or len(tb) < 2:
+        raise ScenarioError(f"each sweep needs at least 2 finished runs (have {len(ta)} and "
+                            f"{len(tb)})")
+    rng = np.random.default_rng(seed)
+    pa = np.percentile(ta[rng.integers(0, len(ta), (n_boot, len(ta)))], 95, axis=1)
+    pb = np.percentile(tb[rng.integers(0, len(tb), (n_boot, len(tb)))], 95, axis=1)
+    d = pb - pa
+    diff = float(np.percentile(tb, 95) - np.percentile(ta, 95))
+    lo, hi = (float(x) for x in np.quantile(d, [0.025, 0.975]))
+    return {"p95_a": round(float(np.percentile(ta, 95)), 2),
+            "p95_b": round(float(np.percentile(tb, 95)), 2), "diff": round(diff, 2),
+            "ci": [round(lo, 2), round(hi, 2)], "half_width": round((hi - lo) / 2, 2),
+            "runs_a": len(ta), "runs_b": len(tb)}

@@ -59,6 +59,9 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--labels", metavar="A,B",
                    help="names of the two runs (default: scenario or drill title, and seed)")
     c.add_argument("--lang", default="zh", choices=("zh", "en"))
+    c.add_argument("--sweeps", nargs=2, metavar=("DIR_A", "DIR_B"),
+                   help="two drill sweep folders of the same two set-ups: the P95 difference "
+                        "with its interval")
     c.set_defaults(func=run_compare)
     b = sub.add_parser("branch", help="re-simulate a recorded drill with a decision changed "
                                       "at time T (what if…)")
@@ -242,6 +245,21 @@ def run_compare(args: argparse.Namespace) -> int:
         print(f"{r['label']:<{width}}{f(r['a']):>10}{f(r['b']):>10}{f(r['diff']):>10}")
     print(f"written to {args.out}/ (compare.html, compare.json, compare_curves.png, "
           "compare_times.png)")
+    if args.sweeps:
+        from sim.sweep import compare_p95, load_runs
+
+        c = compare_p95(load_runs(args.sweeps[0]), load_runs(args.sweeps[1]))
+        (Path(args.out) / "compare_sweeps.json").write_text(
+            json.dumps(c, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        more = c["diff"] >= 0
+        if args.lang == "zh":
+            print(f"B 的 P95 比 A {'长' if more else '短'} {abs(c['diff']):.1f} 秒 ± "
+                  f"{c['half_width']:.1f} 秒（95 % 区间 {c['ci'][0]:.1f}–{c['ci'][1]:.1f} 秒；"
+                  f"各 {c['runs_a']} / {c['runs_b']} 次运行）")
+        else:
+            print(f"B {'lengthens' if more else 'shortens'} P95 by {abs(c['diff']):.1f} s ± "
+                  f"{c['half_width']:.1f} s (95 % interval {c['ci'][0]:.1f} to "
+                  f"{c['ci'][1]:.1f} s; {c['runs_a']} and {c['runs_b']} runs)")
     return 0
 
 

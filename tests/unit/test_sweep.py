@@ -98,3 +98,31 @@ def test_bad_sweeps_are_refused_in_one_line(tmp_path: Path, capsys, args: list[s
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def _runs(folder: Path, times: np.ndarray) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "runs.jsonl").write_text("".join(
+        json.dumps({"run": i, "ok": True, "evacuation_time_s": float(t)}) + "\n"
+        for i, t in enumerate(times)), encoding="utf-8")
+    return folder
+
+
+def test_compare_gives_the_p95_difference_with_its_interval(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from sim.run import run
+    from sim.sweep import compare_p95, load_runs
+
+    rng = np.random.default_rng(5)
+    a = _runs(tmp_path / "a", rng.normal(300, 10, 50))
+    b = _runs(tmp_path / "b", rng.normal(340, 10, 50))
+    c = compare_p95(load_runs(a), load_runs(b))
+    assert 30 < c["diff"] < 50 and c["ci"][0] < c["diff"] < c["ci"][1]
+    assert c["runs_a"] == c["runs_b"] == 50
+    run(load("corridor"), tmp_path / "ra")
+    assert main(["compare", str(tmp_path / "ra" / "drill.rec"), str(tmp_path / "ra" /
+                 "drill.rec"), "--out", str(tmp_path / "cmp"), "--lang", "en",
+                 "--sweeps", str(a), str(b)]) == 0
+    assert "B lengthens P95 by" in capsys.readouterr().out
+    assert json.loads((tmp_path / "cmp" / "compare_sweeps.json").read_text())["runs_b"] == 50
+    with pytest.raises(ScenarioError, match="not a sweep folder"):
+        load_runs(tmp_path / "nothing")
