@@ -51,6 +51,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-stills", action="store_true", help="no 3D pictures (Panda3D)")
     p.add_argument("--pdf", action="store_true",
                    help="also report.pdf (A4, page numbers), printed by headless Chromium")
+    p.add_argument("--sweep", metavar="DIR",
+                   help="a drill sweep folder of the same set-up: the drill's time against "
+                        "the distribution of its runs")
     p.set_defaults(func=run_report)
     c = sub.add_parser("compare", help="compare two recordings (curves and a table)")
     c.add_argument("a")
@@ -172,7 +175,7 @@ def run_report(args: argparse.Namespace) -> int:
     _open(args.recording).close()
     t0 = time.perf_counter()
     data = write_report(args.recording, args.out, lang=args.lang, stills=not args.no_stills,
-                        pdf=args.pdf)
+                        pdf=args.pdf, sweep=args.sweep)
     plan = data["plan"]
     print(json.dumps({"report": str(Path(args.out) / "report.html"),
                       "pdf": str(Path(args.out) / "report.pdf") if args.pdf else None,

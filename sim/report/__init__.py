@@ -152,9 +152,12 @@ def _stills(rec: Recording, times: list[float], lang: str = "zh") -> list[tuple[
 
 
 def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
-                 stills: bool = True, pdf: bool = False) -> dict[str, Any]:
+                 stills: bool = True, pdf: bool = False,
+                 sweep: str | Path | None = None) -> dict[str, Any]:
     """Write report.html, report.json and figures for a recording into ``out``, and with
-    ``pdf`` report.pdf (A4, :mod:`sim.report.pdf`).
+    ``pdf`` report.pdf (A4, :mod:`sim.report.pdf`). With ``sweep`` (a ``drill sweep``
+    folder of the same set-up) the overall assessment sets the drill's evacuation time
+    against the distribution of the sweep's runs.
 
     Returns the report.json content. Raises RecordingError for a recording that cannot
     be read, a wrong language, or a PDF that cannot be printed here.
@@ -179,6 +182,7 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
         data["deadlines"] = milestone_deadlines(data["plan"])
         data["findings"] = findings(data)
         data["conclusion"] = conclusion(data, data["findings"])
+        data["sweep"] = _sweep(sweep, data["timeline_s"]["last_out"]) if sweep else None
         data["cover"] = cover_of(header, rec.journal(), data.get("people") or [], m.agents)
         data["recording"] = {"file": str(rec_path), "seed": rec.seed, "dt": rec.dt,
                              "created": header.get("created"), "mode": header["meta"].get("mode"),
@@ -204,6 +208,35 @@ def write_report(rec_path: str | Path, out: str | Path, *, lang: str = "zh",
 
         write_pdf(out / "report.html", out / "report.pdf")
     return data
+
+
+def _sweep(folder: str | Path, own: float | None) -> dict[str, Any]:
+    """The sweep's spread of evacuation times, and where this drill's time falls in it."""
+    import numpy as np
+
+    from sim.sweep import aggregate, load_runs
+
+    runs = load_runs(folder)
+    agg = aggregate(runs)
+    ev = agg.get("evacuation_s")
+    if not ev:
+        raise RecordingError(f"{folder}: no run of the sweep got everyone out")
+    times = np.array([r["evacuation_time_s"] for r in runs if r.get("ok")
+                      and r.get("evacuation_time_s") is not None])
+    out = {"folder": str(folder), "runs": agg["finished"], **ev}
+    zh = (f"同一方案 {agg['finished']} 次模拟运行：疏散时间中位数 {ev['p50']:.1f} 秒，"
+          f"P95 {ev['p95']:.1f} 秒（95 % 区间 {ev['p95_ci'][0]:.1f}–{ev['p95_ci'][1]:.1f} 秒），"
+          f"最长 {ev['max']:.1f} 秒")
+    en = (f"{agg['finished']} simulated runs of the same set-up: evacuation median "
+          f"{ev['p50']:.1f} s, P95 {ev['p95']:.1f} s (95 % interval {ev['p95_ci'][0]:.1f} to "
+          f"{ev['p95_ci'][1]:.1f} s), longest {ev['max']:.1f} s")
+    if own is not None:
+        rank = round(100.0 * float(np.mean(times <= own)), 1)
+        out.update(own=own, percentile=rank)
+        zh += f"；本次演练 {own:.1f} 秒，不短于其中 {rank:g} % 的运行"
+        en += f"; this drill took {own:.1f} s, as long as or longer than {rank:g} % of them"
+    out.update(zh=zh + "。", en=en + ".")
+    return out
 
 
 def _still_times(m: Metrics) -> list[float]:

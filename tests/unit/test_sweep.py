@@ -126,3 +126,18 @@ def test_compare_gives_the_p95_difference_with_its_interval(tmp_path: Path, caps
     assert json.loads((tmp_path / "cmp" / "compare_sweeps.json").read_text())["runs_b"] == 50
     with pytest.raises(ScenarioError, match="not a sweep folder"):
         load_runs(tmp_path / "nothing")
+
+
+def test_the_report_sets_the_drill_against_a_sweep(tmp_path: Path) -> None:
+    from sim.report import write_report
+    from sim.run import run
+
+    summary = run(load("two_storey"), tmp_path / "r")
+    own = summary["evacuation_time_s"]
+    sweep = _runs(tmp_path / "s", np.array([own - 10, own - 5, own + 5, own + 10]))
+    data = write_report(tmp_path / "r" / "drill.rec", tmp_path / "rep", stills=False,
+                        sweep=sweep)
+    assert data["sweep"]["runs"] == 4 and data["sweep"]["percentile"] == 50.0
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert "同一方案 4 次模拟运行" in html and "不短于其中 50 % 的运行" in html
+    assert json.loads((tmp_path / "rep" / "report.json").read_text())["sweep"]["p50"] == own
