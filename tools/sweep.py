@@ -143,14 +143,15 @@ _W = {
     "p95": {"zh": "第 95 百分位 P95", "en": "95th percentile P95"},
     "ci": {"zh": "P95 的 95 % 置信区间（自助法）", "en": "95 % interval of P95 (bootstrap)"},
     "max": {"zh": "最大值", "en": "max"}, "exit": {"zh": "出口", "en": "exit"},
+    "exits_h": {"zh": "出口", "en": "Exits"}, "floors_h": {"zh": "楼层", "en": "Floors"},
     "use": {"zh": "使用人数（平均 / 最少 / 最多）", "en": "people (mean / min / max)"},
     "floor": {"zh": "楼层", "en": "floor"},
-    "clear": {"zh": "清空时间 P50 / P95 (秒)", "en": "clear at P50 / P95 (s)"},
+    "clear_s": {"zh": "清空时间 P50 / P95 (秒)", "en": "clear at P50 / P95 (s)"},
     "conv": {"zh": "P95 随运行次数的变化（是否收敛）", "en": "Running P95 against the number of "
                                                      "runs (has it converged?)"},
     "n": {"zh": "运行次数", "en": "runs"},
     "errors": {"zh": "失败的运行（参数与错误）", "en": "Failed runs (parameters and error)"},
-    "vary": {"zh": "变化项", "en": "varied"}, "s": {"zh": "秒", "en": "s"},
+    "vary": {"zh": "变化项：", "en": "varied: "}, "s": {"zh": "秒", "en": "s"},
 }
 
 
@@ -169,6 +170,7 @@ def _plots(agg: dict[str, Any], lang: str) -> list[str]:
     if rp:
         fig, ax = plt.subplots(figsize=(6.5, 3.2))
         ax.plot(range(1, len(rp) + 1), rp, marker=".")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         lo, hi = agg["evacuation_s"]["p95_ci"]
         ax.axhspan(lo, hi, alpha=0.15)
         ax.set_xlabel(_W["n"][pl])
@@ -196,7 +198,7 @@ margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{border:1px so
 padding:.3em .6em;text-align:right}th{background:#f3f3f3}</style></head><body>
 <h1>{{ w.title }} — {{ a.scenario }}</h1>
 <p>{{ w.runs }} {{ a.runs }} · {{ w.finished }} {{ a.finished }} · {{ w.failed }} {{ a.failed }}
-{% if a.vary %}· {{ w.vary }}: {{ a.vary | join(', ') }}{% endif %}</p>
+{% if a.vary %}· {{ w.vary }}{{ a.vary | join(', ') }}{% endif %}</p>
 {% if a.evacuation_s %}<table>
 <tr><th>{{ w.p50 }}</th><th>{{ w.p95 }}</th><th>{{ w.ci }}</th><th>{{ w.max }}</th></tr>
 <tr><td>{{ a.evacuation_s.p50 }} {{ w.s }}</td><td>{{ a.evacuation_s.p95 }} {{ w.s }}</td>
@@ -204,10 +206,10 @@ padding:.3em .6em;text-align:right}th{background:#f3f3f3}</style></head><body>
 <td>{{ a.evacuation_s.max }} {{ w.s }}</td></tr></table>{% endif %}
 {% for p in plots %}<p><img alt="{{ w.conv }}" src="data:image/png;base64,{{ p }}"></p>
 {% endfor %}
-<h2>{{ w.exit }}</h2><table><tr><th>{{ w.exit }}</th><th>{{ w.use }}</th></tr>
+<h2>{{ w.exits_h }}</h2><table><tr><th>{{ w.exit }}</th><th>{{ w.use }}</th></tr>
 {% for e, u in a.exits.items() %}<tr><td>{{ e }}</td><td>{{ u.mean }} / {{ u.min }} /
 {{ u.max }}</td></tr>{% endfor %}</table>
-<h2>{{ w.floor }}</h2><table><tr><th>{{ w.floor }}</th><th>{{ w.clear }}</th></tr>
+<h2>{{ w.floors_h }}</h2><table><tr><th>{{ w.floor }}</th><th>{{ w.clear_s }}</th></tr>
 {% for f, c in a.floors_clear_s.items() %}<tr><td>{{ f }}</td><td>{{ c.p50 }} / {{ c.p95 }}
 </td></tr>{% endfor %}</table>
 {% if a.failures %}<h2>{{ w.errors }}</h2><ul>{% for r in a.failures %}<li>{{ r }}</li>

@@ -83,6 +83,7 @@ def test_a_sweep_on_a_local_cluster_writes_runs_aggregate_and_pages(tmp_path: Pa
     assert agg["evacuation_s"]["p50"] <= agg["evacuation_s"]["p95"] <= agg["evacuation_s"]["max"]
     page = (tmp_path / "sweep.html").read_text(encoding="utf-8")
     assert "疏散时间分布" in page and "data:image/png;base64," in page
+    assert "清空时间 P50 / P95" in page and "built-in method" not in page
     assert "Evacuation time over many runs" in (tmp_path / "sweep.en.html").read_text(
         encoding="utf-8")
 
