@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 from net.errors import ClientError, NetError
 
-__all__ = ["ROLE_NAMES", "add_deploy_options", "add_parsers", "deploy_config", "link_lines",
-           "run_join", "run_serve"]
+__all__ = ["ROLE_NAMES", "add_deploy_options", "add_forecast_options", "add_parsers",
+           "deploy_config", "forecast_config", "link_lines", "run_join", "run_serve"]
 
 DEFAULT_SCENARIO = "office"
 ROLE_NAMES = {"participant": "参演人员", "instructor": "导调员", "observer": "评估人员"}
@@ -53,6 +53,39 @@ def add_ops_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-json", action="store_true",
                         help="log joins, leaves, commands and refusals as JSON lines "
                              "(default: key=value text) on stderr")
+
+
+def add_forecast_options(parser: argparse.ArgumentParser) -> None:
+    """``--scheduler``, ``--forecast-*``, ``--no-forecast`` (``drill serve``)."""
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="Dask scheduler (tcp://host:8786) that instructors' forecasts run "
+                             "on (default: a local cluster started with the server)")
+    parser.add_argument("--forecast-workers", type=int, default=None, metavar="N",
+                        help="local forecast cluster: worker processes (default: one per core)")
+    parser.add_argument("--forecast-runs", type=int, default=8, metavar="K",
+                        help="copies a forecast runs unless the instructor says (default: 8)")
+    parser.add_argument("--forecast-after-inject", action="store_true",
+                        help="forecast on its own after every inject")
+    parser.add_argument("--no-forecast", action="store_true",
+                        help="make no forecasts (and start no cluster)")
+
+
+def forecast_config(args: argparse.Namespace) -> dict[str, Any]:
+    """:class:`net.server.ServerConfig` fields of :func:`add_forecast_options`, checked."""
+    from net.protocol import MAX_FORECAST_RUNS
+
+    if not 1 <= args.forecast_runs <= MAX_FORECAST_RUNS:
+        raise NetError(f"--forecast-runs must be 1-{MAX_FORECAST_RUNS}, got {args.forecast_runs}")
+    if args.forecast_workers is not None and not 1 <= args.forecast_workers <= 256:
+        raise NetError(f"--forecast-workers must be 1-256, got {args.forecast_workers}")
+    if args.no_forecast and (args.scheduler or args.forecast_after_inject):
+        raise NetError("--no-forecast cannot go with --scheduler or --forecast-after-inject")
+    if args.scheduler and "://" not in args.scheduler:
+        raise NetError(f"--scheduler must be an address like tcp://host:8786, "
+                       f"got '{args.scheduler}'")
+    return {"forecast": not args.no_forecast, "scheduler": args.scheduler,
+            "forecast_workers": args.forecast_workers, "forecast_runs": args.forecast_runs,
+            "forecast_after_inject": args.forecast_after_inject}
 
 
 def ops_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -106,6 +139,7 @@ def add_parsers(subparsers: Any) -> None:
     s.add_argument("--workers", type=int, default=None, metavar="N",
                    help="host drills in N worker processes behind the one port (default: one "
                         "per core; 1: all in this process)")
+    add_forecast_options(s)
     s.set_defaults(func=run_serve)
     j = subparsers.add_parser("join", help="join a drill as a headless participant or a bot")
     j.add_argument("url", help="ws://HOST:PORT of the server (or ws://HOST:PORT/drills/ID)")
@@ -132,7 +166,8 @@ def run_serve(args: argparse.Namespace) -> int:
     config = ServerConfig(host=args.host, port=args.port, tick_hz=args.tick_hz,
                           blind=True if args.blind else None,
                           record_dir=None if args.no_record else args.record,
-                          **deploy_config(args), **ops_config(args))
+                          **deploy_config(args), **ops_config(args),
+                          **forecast_config(args))
 
     workers = args.workers if args.workers is not None else os.cpu_count() or 1
     if not 1 <= workers <= 256:

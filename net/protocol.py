@@ -20,6 +20,7 @@ __all__ = [
     "ACTIONS",
     "CLIENT_TYPES",
     "INSTRUCTOR_COMMANDS",
+    "MAX_FORECAST_RUNS",
     "MAX_MESSAGE",
     "MAX_VIEW_SIZE",
     "ROLES",
@@ -101,6 +102,8 @@ def valid_event(v: Any) -> bool:
                                               for k, x in v.items()))
 
 
+MAX_FORECAST_RUNS = 64
+"""Most copies one ``forecast`` may ask for."""
 MAX_VIEW_SIZE = 2048
 """Largest width or height of a rendered view (``view_request.size``), pixels."""
 
@@ -155,12 +158,14 @@ SCHEMAS: dict[str, dict[str, tuple[Check, bool]]] = {
     "ping": {"t": (_num(-1e18, 1e18), False)},
     "resync": {},
     "subscribe": {"floors": (_floors, False), "box": (_box, False)},
+    "forecast": {"runs": (_int(1, MAX_FORECAST_RUNS), False),
+                 "horizon": (_num(10.0, 86_400.0), False), "order": (_bool, False)},
 }
 CLIENT_TYPES = tuple(SCHEMAS)
 ACTIONS = ("pose", "move", "order_evacuation", "door", "report", "mark")
 """Participant actions (instructors may send them too)."""
 INSTRUCTOR_COMMANDS = ("start", "pause", "resume", "speed", "inject", "end", "create", "seek",
-                       "script_fire", "script_skip", "list")
+                       "script_fire", "script_skip", "list", "forecast")
 _READ_ONLY = ("ping", "resync", "view_request", "subscribe")
 
 

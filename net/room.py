@@ -196,6 +196,8 @@ class Room:
         """Every accepted command with who sent it (for observers and recordings)."""
         self._bodies: dict[int, Seat] = {}
         """Agent id -> the seat whose avatar it is."""
+        self.injects = 0
+        """Injects applied so far (an instructor's, or the timeline's)."""
 
     def _open_recorder(self, folder: Any) -> None:
         from pathlib import Path
@@ -249,6 +251,15 @@ class Room:
                 logging.getLogger(__name__).error("recording %s not closed: %s",
                                                   self.recorder.path, exc)
                 self.recorder = None
+
+    def fork_state(self) -> tuple[bytes, float, list[tuple[float, dict[str, Any]]]]:
+        """What a forecast starts from: the drill's snapshot, its time (s) and the scripted
+        injects still pending, as (time s, command). Call from the tick thread."""
+        with self.state_lock:
+            ahead = [(t, {"type": "inject", "event": dict(e)})
+                     for i, (t, e) in enumerate(self.script.injects)
+                     if self.live.script_state[i] == "pending"]
+            return self.drill.snapshot(), float(self.drill.time), ahead
 
     # ------------------------------------------------------------------ seats (loop thread)
 
@@ -625,6 +636,7 @@ class Room:
         elif kind == "inject":
             events.extend(d.apply({"type": "inject", "event": dict(msg["event"]),
                                    "by": seat.pid}))
+            self.injects += 1
         elif kind in ("script_fire", "script_skip"):
             i = msg["index"]
             if not 0 <= i < len(self.script.injects):
@@ -807,6 +819,7 @@ class Room:
         """Apply scripted inject ``index`` now (its time came, or an instructor fired it)."""
         event = dict(self.script.injects[index][1])
         self.live.mark(index, "fired")
+        self.injects += 1
         try:
             events.extend(self.drill.apply({"type": "inject", "event": event, "by": by,
                                             "script": index}))

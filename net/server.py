@@ -143,6 +143,19 @@ class ServerConfig:
     """Write the evaluation report of a recorded drill once it ends (``/drills/ID/report/``)."""
     log_json: bool = False
     """Operations log (logger ``net.ops``) as JSON lines instead of ``key=value`` text."""
+    forecast: bool = False
+    """Answer instructors' ``forecast`` requests on a Dask cluster (:mod:`net.forecast`)."""
+    scheduler: str | None = None
+    """Address of the Dask scheduler forecasts run on (None: a local cluster, started with
+    the server, of ``forecast_workers`` processes)."""
+    forecast_workers: int | None = None
+    """Local cluster: worker processes (None: one per core)."""
+    forecast_runs: int = 8
+    """Copies a forecast runs when the request does not say."""
+    forecast_horizon: float = 1800.0
+    """A copy stops this many simulated seconds after the fork at the latest."""
+    forecast_after_inject: bool = False
+    """Forecast on its own after every inject (the instructor's or the timeline's)."""
 
 
 class _Bucket:
@@ -292,6 +305,14 @@ class _Hosted:
         """Why the drill is to end (idle, server) when not by its own ``end``."""
         self.want_snapshot = False
         """A client subscribed to another view: it gets a snapshot next tick."""
+        self.forecast: dict[str, Any] | None = None
+        """The forecast being computed (id, runs, done), or None."""
+        self.forecasts = 0
+        """Forecasts started so far (numbers them, and their seeds)."""
+        self.forecast_again = False
+        """An inject came while a forecast was running: forecast again once it is done."""
+        self.injects_seen = 0
+        """The room's inject count when the last forecast was started."""
 
 
 @dataclass
@@ -348,6 +369,9 @@ class DrillServer:
                                            thread_name_prefix="render")
         self._rendering = 0
         """Views being rendered or waiting for a render worker."""
+        self.forecaster: Any = None
+        """A :class:`net.forecast.Forecaster` when ``config.forecast``, else None."""
+        self._forecast_start: asyncio.Task[None] | None = None
 
     @property
     def secure(self) -> bool:
@@ -391,6 +415,21 @@ class DrillServer:
             process_request=self._http, ping_interval=20, ping_timeout=20,
             write_limit=self.config.write_limit, ssl=tls, **where)
         self.port = self._server.sockets[0].getsockname()[1] if self._server.sockets else 0
+        await self._start_forecasts()
+
+    async def _start_forecasts(self) -> None:
+        """Connect to ``config.scheduler`` now (NetError if it cannot be reached), or start
+        the local forecast cluster in the background (forecasts wait for it)."""
+        if not self.config.forecast:
+            return
+        from net.forecast import Forecaster
+
+        self.forecaster = Forecaster(self.config.scheduler, workers=self.config.forecast_workers)
+        if self.config.scheduler:
+            await asyncio.to_thread(self.forecaster.start)
+        else:
+            self._forecast_start = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(self.forecaster.start))
 
     async def close(self) -> None:
         """End every drill (its clients are told: ``ended``, reason ``server``) and close
@@ -411,6 +450,11 @@ class DrillServer:
             if e.report.task:  # the worker thread finishes the files; nobody serves them
                 e.report.task.cancel()
         self._renders.shutdown(wait=False, cancel_futures=True)
+        if self.forecaster is not None:
+            if self._forecast_start is not None:
+                with contextlib.suppress(Exception):
+                    await self._forecast_start
+            await asyncio.to_thread(self.forecaster.close)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -471,6 +515,8 @@ class DrillServer:
                     self.metrics.tick(res.step_s)
                     self._fan_out(hosted, res)
                     self._watch_end(hosted)
+                    if self.config.forecast_after_inject and room.injects != hosted.injects_seen:
+                        self._forecast_now(hosted, by="inject")
                     failures = 0
                 except Exception:  # noqa: BLE001 - a bug must not silently stop the drill
                     failures += 1
@@ -698,6 +744,8 @@ class DrillServer:
                 for h in self.hosted.values()]))
         elif kind == "view_request":
             self._view_request(session, msg)
+        elif kind == "forecast":
+            self._forecast_request(session, msg)
         else:
             session.room.submit(session, seat, msg)
 
@@ -808,6 +856,102 @@ class DrillServer:
             self._rendering -= 1
         self.metrics.renders += 1
         session.push_control(message("frame", ref=ref, format=fmt, bytes=data))
+
+    # ------------------------------------------------------------------ forecasts
+
+    def _forecast_request(self, session: Session, msg: dict[str, Any]) -> None:
+        """An instructor asks how the evacuation will go on from now (``forecast``)."""
+        ref = msg.get("ref")
+        assert session.room is not None and session.seat is not None
+        hosted = self.hosted.get(session.room.id)
+        if self.forecaster is None:
+            raise ProtocolError("unavailable", "this server makes no forecasts (it was "
+                                "started with --no-forecast)", ref=ref)
+        if hosted is None or hasattr(hosted.room, "recording"):
+            raise ProtocolError("state", "only a live drill can be forecast, not a replay",
+                                ref=ref)
+        if hosted.forecast is not None:
+            f = hosted.forecast
+            raise ProtocolError("busy", f"a forecast of this drill is being computed "
+                                f"({f['done']}/{f['runs']} runs); its answer will come",
+                                ref=ref, reason="forecast_running", detail=dict(f))
+        fid = self._forecast_now(hosted, by=session.seat.pid, ref=ref,
+                                 runs=msg.get("runs", self.config.forecast_runs),
+                                 horizon=msg.get("horizon", self.config.forecast_horizon),
+                                 order=bool(msg.get("order", False)))
+        session.push_control(message("ack", ref=ref, of="forecast", id=fid))
+
+    def _forecast_now(self, hosted: _Hosted, *, by: Any, ref: Any = None,
+                      runs: int | None = None, horizon: float | None = None,
+                      order: bool = False) -> int:
+        """Start a forecast of ``hosted`` (or, if one is running, another after it);
+        returns its number."""
+        hosted.injects_seen = hosted.room.injects
+        if hosted.forecast is not None:
+            hosted.forecast_again = True
+            return hosted.forecasts
+        hosted.forecasts += 1
+        runs = runs or self.config.forecast_runs
+        hosted.forecast = {"id": hosted.forecasts, "runs": runs, "done": 0}
+        asyncio.get_running_loop().create_task(self._forecast(
+            hosted, hosted.forecast, by=by, ref=ref, horizon=horizon or
+            self.config.forecast_horizon, order=order))
+        return hosted.forecasts
+
+    def _to_instructors(self, hosted: _Hosted, msg: dict[str, Any]) -> None:
+        frame = encode(msg)
+        for s in hosted.sessions:
+            if s.seat is not None and s.seat.role == "instructor":
+                s.push_frame(frame)
+
+    async def _forecast(self, hosted: _Hosted, job: dict[str, Any], *, by: Any, ref: Any,
+                        horizon: float, order: bool) -> None:
+        """Fork the drill, run the copies on the cluster, tell the drill's instructors."""
+        from sim.forecast import summarise
+
+        loop = asyncio.get_running_loop()
+        room, wall0 = hosted.room, time.monotonic()
+        head = {"ref": ref, "id": job["id"], "by": by}
+        try:
+            if self._forecast_start is not None:
+                await self._forecast_start
+            snap, t0, ahead = await loop.run_in_executor(hosted.ticker, room.fork_state)
+            job["t"] = round(t0, 2)
+            self._to_instructors(hosted, message("forecast_progress", **head, t=job["t"],
+                                                 done=0, runs=job["runs"]))
+
+            def progress(_: dict[str, Any]) -> None:
+                def tell() -> None:
+                    job["done"] += 1
+                    if room.id in self.hosted:
+                        self._to_instructors(hosted, message(
+                            "forecast_progress", **head, t=job["t"], done=job["done"],
+                            runs=job["runs"]))
+                loop.call_soon_threadsafe(tell)
+
+            base = hosted.room.drill.seed * 1_000_003 + 1000 * job["id"]
+            runs = await asyncio.to_thread(
+                self.forecaster.run, snap, [base + k for k in range(job["runs"])],
+                horizon=horizon, commands=ahead, order=order, progress=progress)
+            answer = message("forecast_result", **head, **summarise(runs, t0=t0),
+                             horizon=horizon, order=order,
+                             wall_s=round(time.monotonic() - wall0, 2))
+        except Exception as exc:  # noqa: BLE001 - a forecast that fails is an answer too
+            log.exception("forecast %d of drill %s failed", job["id"], room.id)
+            answer = message("error", ref=ref, code="unavailable", reason="forecast_failed",
+                             message=f"the forecast could not be made ({exc})",
+                             detail={"id": job["id"]})
+        hosted.forecast = None
+        if room.id not in self.hosted:  # the drill ended meanwhile
+            return
+        self._to_instructors(hosted, answer)
+        self.ops("forecast", drill=room.id, id=job["id"], by=by, t=job.get("t"),
+                 runs=job["runs"], wall_s=round(time.monotonic() - wall0, 2),
+                 p50=(answer.get("remaining_s") or {}).get("p50"),
+                 p95=(answer.get("remaining_s") or {}).get("p95"))
+        if hosted.forecast_again:
+            hosted.forecast_again = False
+            self._forecast_now(hosted, by="inject")
 
     async def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         """Plain HTTP on the WebSocket port: the browser client, drill info, the scene.

@@ -154,8 +154,13 @@ class FrontServer(DrillServer):
     async def start(self) -> None:
         """Listen on the public port, then start the workers (they advertise its address)."""
         await super().start()
+        scheduler = self.config.scheduler
+        if self._forecast_start is not None:  # the workers' drills share one local cluster
+            await self._forecast_start
+            scheduler = self.forecaster.address
         inner = dataclasses.replace(self.config, host="127.0.0.1", port=0, certfile=None,
-                                    keyfile=None, send_buffer=None, public_url=self.http_url)
+                                    keyfile=None, send_buffer=None, public_url=self.http_url,
+                                    scheduler=scheduler)
         ctx = multiprocessing.get_context("spawn")  # no forked threads or event loops
         for i in range(self.n_workers):
             here, there = ctx.Pipe()

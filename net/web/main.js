@@ -221,7 +221,14 @@ function onMessage(msg) {
       onWelcome(msg);
       break;
     case 'error':
-      if (msg.ref === undefined) showReplyError(msg);
+      if (msg.reason === 'forecast_failed') panels.forecast?.failed(msg);
+      else if (msg.ref === undefined) showReplyError(msg);
+      break;
+    case 'forecast_progress':
+      panels.forecast?.progress(msg);
+      break;
+    case 'forecast_result':
+      panels.forecast?.result(msg);
       break;
     default:
       break;
@@ -655,7 +662,7 @@ function followOwnFloor() {
 
 /** A reply's error as a sentence of the page's language: {key, args} for i18n.t. */
 function explain(reply, type, fields = {}) {
-  const known = ['refused', 'state', 'forbidden', 'rate_limited', 'bad_field', 'timeout', 'disconnected', 'busy'];
+  const known = ['refused', 'state', 'forbidden', 'rate_limited', 'bad_field', 'timeout', 'disconnected', 'busy', 'unavailable'];
   let key = known.includes(reply.code) ? `err.${reply.code}` : 'err.other';
   const status = d.state.status;
   if (reply.code === 'state' && (status === 'ended' || status === 'finished') && !d.state.replay) key = 'err.ended';

@@ -7,6 +7,7 @@ import { hasKey, label, t } from './i18n.js';
 import { COLOURS } from './crowd.js';
 import { clock, el, hex, section } from './dom.js';
 import { ControlPanel, CreatePanel, InjectPalette, Timeline } from './console.js';
+import { ForecastPanel } from './forecast.js';
 import { Evaluation, ReportLink } from './evaluation.js';
 import { ReplayBar } from './replaybar.js';
 
@@ -106,6 +107,7 @@ export class Panels {
     this.doorRows.clear();
     this.parts = [];
     this.control = this.palette = this.timeline = this.evaluation = this.replayBar = null;
+    this.forecast = null;
     $('replaybar')?.remove();
     document.body.classList.remove('replaying');
     // A replay's welcome has its time range (`replay`); older servers said it in the snapshot.
@@ -119,7 +121,8 @@ export class Panels {
     if (w.role === 'instructor' && !replay) {
       this.control = this._part(new ControlPanel(this.a, this.report.el));
       this.palette = this._part(new InjectPalette(this.a, scene));
-      side.append(this.control.element(), this.palette.element());
+      this.forecast = this._part(new ForecastPanel(this.a));
+      side.append(this.control.element(), this.palette.element(), this.forecast.element());
     }
     const timeline = () => {
       if ((w.role === 'participant' && w.blind) || !Array.isArray(w.script)) return [];
