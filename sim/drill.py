@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from sim.agents.crowd import Choice, Crowd, State
-from sim.agents.model import FAR, desired_velocity, wall_repulsion
+from sim.agents.model import FAR, MAX_EXPONENT, desired_velocity
 from sim.agents.neighbours import NeighbourList
 from sim.agents.population import populate
 from sim.errors import ScenarioError, SimulationError
@@ -554,8 +554,8 @@ class Drill:
             has, cand = walls.near_some(c.pos[rows])
             if len(cand):
                 r = rows[has]
-                vec, dist = walls.closest(c.pos[r], cand)
-                wall = wall_repulsion(c.radius[r], vec, dist, self.params)
+                wall = walls.forces(c.pos[r], c.radius[r], cand, self.params.wall_strength,
+                                    self.params.wall_range, MAX_EXPONENT)
                 e0[r] += wall
                 if len(people):
                     at = np.searchsorted(r, people)
@@ -584,7 +584,7 @@ class Drill:
                                     route, queue, self.params, velocity=vel, narrow=narrow)
         new = c.pos + e * (speed * self.dt)[:, None]
         for fi, r, cand in near_rows:
-            new[r] = self._keep_off_walls(self.walls[fi], c.pos[r], new[r], c.radius[r], cand)
+            new[r] = self.walls[fi].keep_off(c.pos[r], new[r], c.radius[r], cand)
         self._count_crossings(c.pos, new)
         c.heading = np.where(moving[:, None], e, c.heading)
         step = new - c.pos
@@ -610,24 +610,6 @@ class Drill:
             norm = np.hypot(d[:, 0], d[:, 1])
             ok = norm > 1e-6
             e0[rows[ok]] = d[ok] / norm[ok, None]
-
-    @staticmethod
-    def _keep_off_walls(walls: WallIndex, p: np.ndarray, q: np.ndarray, r: np.ndarray,
-                        cand: np.ndarray) -> np.ndarray:
-        """Push moves that end closer than a radius to a wall back out; refuse crossings."""
-        vec, dist = walls.closest(q, cand)
-        k = dist.argmin(axis=1)
-        dmin = dist[np.arange(len(q)), k]
-        close = dmin < r
-        if close.any():
-            v = vec[close, k[close]]
-            push = (r[close] - dmin[close]) / np.maximum(dmin[close], 1e-9)
-            q = q.copy()
-            q[close] -= v * push[:, None]
-        _, dist2 = walls.closest(q, cand)
-        bad = walls.crosses(p, q, cand) | (dist2.min(axis=1) < 0.999 * r)
-        # Stay put rather than end up in or beyond a wall (p itself was valid).
-        return np.where(bad[:, None], p, q)
 
     def _count_crossings(self, p: np.ndarray, q: np.ndarray) -> None:
         c = self.crowd

@@ -155,7 +155,12 @@ class StairEnds:
             st, k = host.scene.stairs[end // 2], end % 2
             floor = st.floors[1 - k]
             slots = self.slots[end]
-            others = np.flatnonzero((c.floor == floor) & (c.state != State.ON_STAIRS)
+            # Only bodies that reach within the clearance of some place matter.
+            near = LAND_CLEARANCE + float(c.radius.max(initial=0.0))
+            (x0, y0), (x1, y1) = slots.min(axis=0) - near, slots.max(axis=0) + near
+            px, py = c.pos[:, 0], c.pos[:, 1]
+            others = np.flatnonzero((px >= x0) & (px <= x1) & (py >= y0) & (py <= y1)
+                                    & (c.floor == floor) & (c.state != State.ON_STAIRS)
                                     & host.active())
             if len(others):
                 d = np.hypot(*(slots[:, None, :] - c.pos[others][None, :, :]).transpose(2, 0, 1))

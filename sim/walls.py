@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from sim.agents.kernels import keep_off_walls, wall_forces
 from sim.scenes.model import Floor
 
 __all__ = ["WallIndex", "build_wall_index"]
@@ -44,8 +45,10 @@ class WallIndex:
 
     def buckets(self, xy: np.ndarray) -> np.ndarray:
         """Bucket of each point of ``xy`` (n, 2): (n,) int64 rows of :attr:`candidates`."""
-        ix = np.clip(((xy[:, 0] - self.x0) / BUCKET).astype(np.int64), 0, self.nx - 1)
-        iy = np.clip(((xy[:, 1] - self.y0) / BUCKET).astype(np.int64), 0, self.ny - 1)
+        ix = np.minimum(np.maximum(((xy[:, 0] - self.x0) / BUCKET).astype(np.int64), 0),
+                        self.nx - 1)
+        iy = np.minimum(np.maximum(((xy[:, 1] - self.y0) / BUCKET).astype(np.int64), 0),
+                        self.ny - 1)
         return iy * self.nx + ix
 
     def near_some(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +78,20 @@ class WallIndex:
         s = np.clip((ap * ab).sum(-1) / denom, 0.0, 1.0)
         vec = a + ab * s[..., None] - xy[:, None, :]
         return vec, np.hypot(vec[..., 0], vec[..., 1])
+
+    def forces(self, xy: np.ndarray, radius: np.ndarray, cand: np.ndarray, strength: float,
+               scale: float, max_exponent: float) -> np.ndarray:
+        """Wall repulsion ``-strength exp((r - d) / scale)`` along the unit vectors to the
+        candidate walls ``cand`` (from :meth:`near_some`) of points ``xy`` (m, 2) of radii
+        ``radius``, summed: (m, 2) (as :func:`sim.agents.model.wall_repulsion` of
+        :meth:`closest`, without the padding)."""
+        return wall_forces(xy, radius, cand, self.a, self.b, strength, scale, max_exponent)
+
+    def keep_off(self, p: np.ndarray, q: np.ndarray, r: np.ndarray,
+                 cand: np.ndarray) -> np.ndarray:
+        """Moves ``p`` → ``q`` (m, 2) that end closer than a radius ``r`` to a wall pushed
+        back out; a move that would then cross a wall or end in one stays at ``p``."""
+        return keep_off_walls(p, q, r, cand, self.a, self.b)
 
     def crosses(self, p: np.ndarray, q: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """Whether the move from ``p`` to ``q`` (n, 2) touches any candidate wall: (n,) bool."""

@@ -9,9 +9,10 @@ for its nearest door. Prints one ``name value unit`` line per figure.
     python tools/bench_crowd.py [--sizes 1000 10000 50000 100000] [--jps-budget 900]
                                 [--repeat 3]
 
-JuPedSim (PyPI ``jupedsim``, the ``bench`` extra) runs at its default dt = 0.01 s; a JuPedSim
-run that would exceed ``--jps-budget`` seconds of wall time is stopped and its figures are
-reported from the steps it made (``jps_complete 0``).
+JuPedSim (PyPI ``jupedsim``, the ``bench`` extra) runs at its default dt = 0.01 s and at
+ours, 0.05 s (``--jps-dt``), so that the comparison is fair either way. A JuPedSim run that
+would exceed ``--jps-budget`` seconds of wall time is stopped and its figures are reported
+from the steps it made (``jps_complete 0``).
 """
 
 from __future__ import annotations
@@ -98,14 +99,14 @@ def run_ours(scen: Scenario) -> dict[str, float]:
 
 
 def run_jps(scen: Scenario, doors: list[Polygon], pos: np.ndarray, v0: np.ndarray,
-            budget: float) -> dict[str, float]:
+            budget: float, dt: float) -> dict[str, float]:
     """The same agents in JuPedSim (sim/verify/jps.py), each heading for its nearest door."""
     from sim.verify.jps import simulate
 
     centres = np.array([[d.centroid.x, d.centroid.y] for d in doors])
     nearest = np.argmin(((pos[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
     r = simulate(scen.scene.floors[0].walkable, doors, pos, v0, np.full(len(pos), 0.2),
-                 nearest, scen.model, max_time=scen.settings.max_time, budget=budget)
+                 nearest, scen.model, max_time=scen.settings.max_time, budget=budget, dt=dt)
     return {
         "setup_s": r.setup_s, "loop_s": r.loop_s, "wall_s": r.setup_s + r.loop_s,
         "steps": r.steps, "dt": r.dt, "ms_per_step": 1e3 * r.loop_s / max(r.steps, 1),
@@ -115,9 +116,20 @@ def run_jps(scen: Scenario, doors: list[Polygon], pos: np.ndarray, v0: np.ndarra
     }
 
 
-def report(n: int, rep: str, ours: dict, jr: dict | None) -> float | None:
-    """Print the figures of one run pair; returns the wall-time speedup if JuPedSim finished."""
+def report(n: int, rep: str, ours: dict, jr: dict | None, *, own: bool = True
+           ) -> float | None:
+    """Print the figures of one run pair (``own``: this engine's too); returns the wall-time
+    speedup if JuPedSim finished."""
     tag = f"n={n}{rep}"
+    if own:
+        _report_ours(tag, ours)
+    if jr is None:
+        return None
+    tag += f" jps_dt={jr['dt']}"
+    return _report_jps(tag, ours, jr)
+
+
+def _report_ours(tag: str, ours: dict) -> None:
     per_005 = ours["ms_per_step"] * 0.05 / ours["dt"]
     full_005 = ours["ms_per_step_full"] * 0.05 / ours["dt"]
     print(f"ours_ms_per_step {ours['ms_per_step']:.2f} ms {tag} dt={ours['dt']}")
@@ -128,8 +140,9 @@ def report(n: int, rep: str, ours: dict, jr: dict | None) -> float | None:
     print(f"ours_wall {ours['wall_s']:.2f} s {tag}")
     print(f"ours_evacuation_time {ours['evac_s']:.2f} s {tag} left={ours['left']}")
     print(f"ours_peak_rss {peak_rss_mb():.0f} MB {tag}")
-    if jr is None:
-        return None
+
+
+def _report_jps(tag: str, ours: dict, jr: dict) -> float | None:
     print(f"jps_ms_per_step {jr['ms_per_step']:.2f} ms {tag} dt={jr['dt']}")
     print(f"jps_ms_per_0.05s_sim {jr['ms_per_step'] * 0.05 / jr['dt']:.2f} ms {tag}")
     print(f"jps_agent_steps_per_s {jr['agent_steps_per_s']:.4g} 1/s {tag}")
@@ -160,29 +173,34 @@ def main() -> None:
                     help="run each size this many times, alternating the engines, and print "
                          "the median speedup (this machine's speed varies between runs)")
     ap.add_argument("--no-jps", action="store_true", help="run only this engine")
+    ap.add_argument("--jps-dt", type=float, nargs="+", default=[0.01, 0.05],
+                    help="JuPedSim time steps to run, s (default: its own 0.01 and ours 0.05)")
     args = ap.parse_args()
     for n in args.sizes:
         scen, doors = room(n)
-        speedups = []
+        speedups: dict[float, list[float]] = {dt: [] for dt in args.jps_dt}
         for r in range(args.repeat):
             clear_cache()  # every repeat pays for its own navigation fields
             gc.collect()
             ours = run_ours(scen)
-            jr = None
+            rep = f" run={r + 1}/{args.repeat}" if args.repeat > 1 else ""
+            report(n, rep, ours, None)
             if not args.no_jps:
                 d = Drill(scen)
-                jr = run_jps(scen, doors, d.crowd.pos.copy(), d.crowd.v0.copy(),
-                             args.jps_budget)
+                pos, v0 = d.crowd.pos.copy(), d.crowd.v0.copy()
                 del d
-            rep = f" run={r + 1}/{args.repeat}" if args.repeat > 1 else ""
-            s = report(n, rep, ours, jr)
-            if s is not None:
-                speedups.append(s)
+                for dt in args.jps_dt:
+                    jr = run_jps(scen, doors, pos, v0, args.jps_budget, dt)
+                    s = report(n, rep, ours, jr, own=False)
+                    if s is not None:
+                        speedups[dt].append(s)
+                    sys.stdout.flush()
             sys.stdout.flush()
-        if len(speedups) > 1:
-            print(f"speedup_wall_median {float(np.median(speedups)):.2f} x n={n} "
-                  f"runs={','.join(f'{x:.2f}' for x in speedups)}")
-            sys.stdout.flush()
+        for dt, ups in speedups.items():
+            if len(ups) > 1:
+                print(f"speedup_wall_median {float(np.median(ups)):.2f} x n={n} jps_dt={dt} "
+                      f"runs={','.join(f'{x:.2f}' for x in ups)}")
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ async def _bench(a: argparse.Namespace) -> None:
         ticks = [_Ticks(w) for w in watchers]
         await ins.request("speed", factor=a.fast)
         await ins.request("start")
-        while room.drill.time < a.at:
+        while room.drill.time < a.at - a.idle - 1.5:  # then real time up to --at
             await asyncio.sleep(0.05)
         await ins.request("speed", factor=1.0)
         await asyncio.sleep(1.0)

@@ -1,14 +1,13 @@
-"""Neighbour tables from a k-d tree, kept for several steps thanks to a skin distance."""
+"""Neighbour tables from a cell grid (:func:`sim.agents.kernels.nearest`), kept for several
+steps thanks to a skin distance."""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
+
+from sim.agents.kernels import nearest
 
 __all__ = ["NeighbourList"]
-
-FLOOR_SEPARATION = 1.0e4
-"""Floors are stacked this far apart (m) in the tree, so one tree serves every floor."""
 
 
 class NeighbourList:
@@ -19,8 +18,8 @@ class NeighbourList:
     (With more than k agents that close, the k nearest at build time are kept.)
     """
 
-    def __init__(self, k: int = 12, cutoff: float = 2.0, skin: float = 1.0, workers: int = 1):
-        self.k, self.cutoff, self.skin, self.workers = k, cutoff, skin, workers
+    def __init__(self, k: int = 12, cutoff: float = 2.0, skin: float = 1.0):
+        self.k, self.cutoff, self.skin = k, cutoff, skin
         self.index = np.zeros((k, 0), np.int64)
         """(k, n) neighbour rows, neighbour-major; ``n`` marks a missing neighbour."""
         self.reach = np.zeros((k, 0), np.float32)
@@ -44,23 +43,8 @@ class NeighbourList:
         """Neighbour rows for positions ``pos`` (n, 2) m on floors ``floor``, radii ``radius``."""
         if not self.stale(pos):
             return self.index
-        n = len(pos)
-        if n < 2:
-            idx = np.full((n, self.k), n, np.int64)  # transposed below
-        else:
-            pts = np.column_stack([pos, floor.astype(np.float64) * FLOOR_SEPARATION])
-            k = min(self.k + 1, n)
-            # Unbalanced, uncompacted: cheapest to build, and no slower to query here.
-            _, idx = cKDTree(pts, balanced_tree=False, compact_nodes=False).query(
-                pts, k=k, distance_upper_bound=self.cutoff + self.skin, workers=self.workers
-            )
-            # Drop the agent itself (normally the first hit, unless two coincide).
-            own = idx == np.arange(n)[:, None]
-            own[:, -1] |= ~own.any(axis=1)
-            idx = idx[~own].reshape(n, k - 1)
-            if idx.shape[1] < self.k:
-                idx = np.pad(idx, ((0, 0), (0, self.k - idx.shape[1])), constant_values=n)
-        self.index = np.ascontiguousarray(idx.T)
+        self.index = nearest(np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1]),
+                             floor.astype(np.int64), self.k, self.cutoff + self.skin)
         rp = np.concatenate([radius, [0.0]])
         self.reach = (radius + rp[self.index]).astype(np.float32)
         self._p0 = pos.copy()

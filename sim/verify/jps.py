@@ -103,13 +103,13 @@ class JpsRun:
 def simulate(geometry: Any, exits: list[Polygon], pos: np.ndarray, v0: np.ndarray,
              radius: np.ndarray, target: np.ndarray, params: ModelParams, *,
              max_time: float, budget: float | None = None, stall: float | None = None,
-             frames: bool = False) -> JpsRun:
+             frames: bool = False, dt: float = DT) -> JpsRun:
     """Run agents at ``pos`` (n, 2) m with desired speeds ``v0`` (n,) m/s and radii (n,) m,
     each heading for ``exits[target[i]]``, in JuPedSim's CollisionFreeSpeedModel.
 
     Stops when everyone is out, at ``max_time`` simulated seconds, after ``budget``
     seconds of wall time, or when nobody has left for ``stall`` simulated seconds.
-    ``frames``: keep positions every 0.1 s.
+    ``frames``: keep positions every 0.1 s. ``dt``: JuPedSim's time step, s.
     """
     import jupedsim as jps
 
@@ -119,7 +119,7 @@ def simulate(geometry: Any, exits: list[Polygon], pos: np.ndarray, v0: np.ndarra
         range_neighbor_repulsion=params.neighbour_range,
         strength_geometry_repulsion=params.wall_strength,
         range_geometry_repulsion=params.wall_range)
-    sim = jps.Simulation(model=model, geometry=geometry, dt=DT)
+    sim = jps.Simulation(model=model, geometry=geometry, dt=dt)
     stages, journeys = [], []
     for poly in exits:
         stage = sim.add_exit_stage(poly)
@@ -134,7 +134,7 @@ def simulate(geometry: Any, exits: list[Polygon], pos: np.ndarray, v0: np.ndarra
     n = len(pos)
     exit_time = np.full(n, np.nan)
     exit_used = np.full(n, -1)
-    every = max(1, round(SAMPLE_DT / DT))
+    every = max(1, round(SAMPLE_DT / dt))
     ts: list[float] = []
     xys: list[np.ndarray] = []
 
