@@ -470,7 +470,10 @@ class DrillServer:
 
         room = await asyncio.to_thread(build)
         self.catalogue.setdefault(room.scenario.name, str(scenario))
-        return self.host(room)
+        self.host(room)
+        if self.forecaster is not None:
+            asyncio.get_running_loop().create_task(self._warm_forecasts(self.hosted[room.id]))
+        return room
 
     def host(self, room: Room) -> Room:
         """Host an already built room (a live drill or a replay) and start its tick."""
@@ -898,6 +901,19 @@ class DrillServer:
             self.config.forecast_horizon, order=order))
         return hosted.forecasts
 
+    async def _warm_forecasts(self, hosted: _Hosted) -> None:
+        """Prepare the forecast workers for a new drill (its navigation fields), in the
+        background: its first forecast then only runs copies."""
+        try:
+            if self._forecast_start is not None:
+                await self._forecast_start
+            snap = (await asyncio.get_running_loop().run_in_executor(
+                hosted.ticker, hosted.room.fork_state))[0]
+            await asyncio.to_thread(self.forecaster.warm, snap)
+        except Exception:  # noqa: BLE001 - a forecast asked for later says what is wrong
+            log.warning("forecast workers not prepared for drill %s", hosted.room.id,
+                        exc_info=True)
+
     def _to_instructors(self, hosted: _Hosted, msg: dict[str, Any]) -> None:
         frame = encode(msg)
         for s in hosted.sessions:
@@ -920,13 +936,19 @@ class DrillServer:
             self._to_instructors(hosted, message("forecast_progress", **head, t=job["t"],
                                                  done=0, runs=job["runs"]))
 
-            def progress(_: dict[str, Any]) -> None:
+            so_far: list[dict[str, Any]] = []
+
+            def progress(run: dict[str, Any]) -> None:
                 def tell() -> None:
+                    so_far.append(run)
                     job["done"] += 1
-                    if room.id in self.hosted:
-                        self._to_instructors(hosted, message(
-                            "forecast_progress", **head, t=job["t"], done=job["done"],
-                            runs=job["runs"]))
+                    if room.id not in self.hosted:
+                        return
+                    early = summarise(so_far, t0=t0)["remaining_s"] if len(so_far) >= 2 \
+                        else None  # a first estimate, from the copies done so far
+                    self._to_instructors(hosted, message(
+                        "forecast_progress", **head, t=job["t"], done=job["done"],
+                        runs=job["runs"], remaining_s=early))
                 loop.call_soon_threadsafe(tell)
 
             base = hosted.room.drill.seed * 1_000_003 + 1000 * job["id"]

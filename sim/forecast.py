@@ -152,13 +152,16 @@ def summarise(runs: list[dict[str, Any]], *, t0: float) -> dict[str, Any]:
     max (s after ``t0``), exits (most saturated first) and floors (last to clear first)."""
     ok = [r for r in runs if r.get("ok")]
     done = [r["remaining_s"] for r in ok if r.get("all_out")]
+    walls = [r["wall_s"] for r in runs if "wall_s" in r]
     out: dict[str, Any] = {
         "t": round(t0, 2), "runs": len(runs), "finished": len(done),
         "not_out": len(ok) - len(done),
         "failed": [{"seed": r["seed"], "error": r.get("error", "")} for r in runs
                    if not r.get("ok")],
         "held": max((r.get("held", 0) for r in ok), default=0),
-        "remaining_s": None, "exits": [], "floors": []}
+        "remaining_s": None, "exits": [], "floors": [],
+        "run_wall_s": {"mean": round(float(np.mean(walls)), 2), "max": round(max(walls), 2)}
+        if walls else None}
     if done:
         out["remaining_s"] = {"p50": _pct(done, 50), "p95": _pct(done, 95),
                               "min": round(min(done), 1), "max": round(max(done), 1)}

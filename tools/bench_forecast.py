@@ -9,7 +9,8 @@ WebSockets, runs the drill fast to ``--at`` simulated seconds, then at real time
 forecast of ``--runs`` copies, ``--repeat`` times in a row. Prints one JSON line per
 forecast: the time to answer (request to ``forecast_result``), the state frames per second
 each participant received meanwhile (the drill's tick rate as its clients see it), the
-forecast (P50 / P95 remaining), and the tick rate with no forecast running, for reference.
+forecast (P50 / P95 remaining), the tick rate with no forecast running, for reference, and
+the cores this process (the server and its clients) used, with and without a forecast.
 """
 
 from __future__ import annotations
@@ -69,18 +70,21 @@ async def _bench(a: argparse.Namespace) -> None:
         await asyncio.sleep(1.0)
         for t in ticks:
             t.mark()
+        cpu0 = time.process_time()
         await asyncio.sleep(a.idle)
         idle = [t.rate(a.idle) for t in ticks]
+        idle_cpu = (time.process_time() - cpu0) / a.idle
         for k in range(a.repeat):
             for t in ticks:
                 t.mark()
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), time.process_time()
             ack = await ins.request("forecast", runs=a.runs)
             while True:
                 msg = await ins.next("forecast_result", "error", timeout=1200)
                 if msg.get("id") == ack.get("id") or msg["type"] == "error":
                     break
             wall = time.monotonic() - t0
+            cpu = (time.process_time() - cpu0) / wall
             rem = msg.get("remaining_s") or {}
             print(json.dumps({
                 "scenario": a.scenario, "agents": int(room.drill.total), "forecast": k + 1,
@@ -89,6 +93,8 @@ async def _bench(a: argparse.Namespace) -> None:
                 "ticks_per_s_idle": idle, "remaining_p50_s": rem.get("p50"),
                 "remaining_p95_s": rem.get("p95"), "finished": msg.get("finished"),
                 "failed": len(msg.get("failed", [])), "cluster_start_s": round(cluster_s, 2),
+                "copy_wall_s": msg.get("run_wall_s"),
+                "server_and_clients_cpu": round(cpu, 2), "idle_cpu": round(idle_cpu, 2),
                 "error": msg.get("message")}, ensure_ascii=False), flush=True)
         for c in (ins, *watchers):
             await c.close()

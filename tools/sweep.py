@@ -77,9 +77,14 @@ def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         except (OSError, TimeoutError) as exc:
             raise ScenarioError(f"--scheduler {scheduler}: cannot reach it "
                                 f"({type(exc).__name__}: {exc})") from None
+    import dask
+
+    from net.forecast import QUIET_WORKERS
+
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address=None, silence_logs=40)
+    with dask.config.set(QUIET_WORKERS):  # no profiler sampling the runs
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
     return Client(cluster), cluster
 
 

@@ -53,8 +53,14 @@ export class ForecastPanel {
   /** A `forecast_progress` message. */
   progress(m) {
     this.ask.disabled = true;
-    label(this.status, m.by === 'inject' ? 'fc.running.auto' : 'fc.running',
-      { done: m.done, runs: m.runs, t: clock(m.t) });
+    const r = m.remaining_s;
+    if (r) {
+      label(this.status, m.by === 'inject' ? 'fc.early.auto' : 'fc.early',
+        { done: m.done, runs: m.runs, t: clock(m.t), p50: r.p50, p95: r.p95 });
+    } else {
+      label(this.status, m.by === 'inject' ? 'fc.running.auto' : 'fc.running',
+        { done: m.done, runs: m.runs, t: clock(m.t) });
+    }
   }
 
   /** An `error` of a forecast that could not be made (reason forecast_failed). */

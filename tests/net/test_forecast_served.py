@@ -56,11 +56,15 @@ def test_an_instructor_gets_a_forecast_that_nobody_else_hears_of(scheduler):
             seq_before = par.seq
             progress, result = await _answer(ins, ack["id"])
             assert [p["done"] for p in progress] == [0, 1, 2, 3, 4]
+            # From two copies on, each step of the way carries a first estimate.
+            assert [p.get("remaining_s") is not None for p in progress] == [False, False, True,
+                                                                      True, True]
             assert result["type"] == "forecast_result" and result["ref"] == ack["ref"]
             assert result["runs"] == 4 and result["finished"] == 4 and not result["failed"]
             assert result["t"] >= 3.0
             r = result["remaining_s"]
             assert 0 < r["min"] <= r["p50"] <= r["p95"] <= r["max"]
+            assert progress[-1]["remaining_s"] == r
             assert {e["id"] for e in result["exits"]} == {"West", "East"}
             assert [f["id"] for f in result["floors"]] == ["G"]
             assert par.seq > seq_before  # the drill ticked on while the copies ran
