@@ -7,7 +7,8 @@ Serves the scenario on loopback with a local forecast cluster (``--workers`` pro
 default one per core), joins an instructor and ``--clients`` participants over real
 WebSockets, runs the drill fast to ``--at`` simulated seconds, then at real time asks for a
 forecast of ``--runs`` copies, ``--repeat`` times in a row. Prints one JSON line per
-forecast: the time to answer (request to ``forecast_result``), the state frames per second
+forecast: the time to answer (request to ``forecast_result``) and to the first estimate
+(the first ``forecast_progress`` with one), the state frames per second
 each participant received meanwhile (the drill's tick rate as its clients see it), the
 forecast (P50 / P95 remaining), the tick rate with no forecast running, for reference, and
 the cores this process (the server and its clients) used, with and without a forecast.
@@ -79,8 +80,14 @@ async def _bench(a: argparse.Namespace) -> None:
                 t.mark()
             t0, cpu0 = time.monotonic(), time.process_time()
             ack = await ins.request("forecast", runs=a.runs)
+            first = None  # when the first estimate came (forecast_progress with remaining_s)
             while True:
-                msg = await ins.next("forecast_result", "error", timeout=1200)
+                msg = await ins.next("forecast_progress", "forecast_result", "error",
+                                     timeout=1200)
+                if msg["type"] == "forecast_progress":
+                    if first is None and msg.get("remaining_s"):
+                        first = time.monotonic() - t0
+                    continue
                 if msg.get("id") == ack.get("id") or msg["type"] == "error":
                     break
             wall = time.monotonic() - t0
@@ -89,7 +96,9 @@ async def _bench(a: argparse.Namespace) -> None:
             print(json.dumps({
                 "scenario": a.scenario, "agents": int(room.drill.total), "forecast": k + 1,
                 "at_s": msg.get("t"), "runs": a.runs, "workers": server.forecaster.workers,
-                "answer_s": round(wall, 2), "ticks_per_s": [t.rate(wall) for t in ticks],
+                "answer_s": round(wall, 2),
+                "first_estimate_s": None if first is None else round(first, 2),
+                "ticks_per_s": [t.rate(wall) for t in ticks],
                 "ticks_per_s_idle": idle, "remaining_p50_s": rem.get("p50"),
                 "remaining_p95_s": rem.get("p95"), "finished": msg.get("finished"),
                 "failed": len(msg.get("failed", [])), "cluster_start_s": round(cluster_s, 2),
