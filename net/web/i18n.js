@@ -546,7 +546,7 @@ export const TABLES = {
     // Busy server (views, subscriptions)
     'panel.forecast': 'Evacuation forecast',
     'fc.about': 'Runs the rest of the evacuation many times from now on the compute cluster (participants do not see it).',
-    'fc.runs': 'runs',
+    'fc.runs': 'Runs',
     'fc.runs.range': 'The number of runs must be a whole number from {min} to {max}.',
     'fc.order': 'assume everyone is ordered out now',
     'fc.ask': 'Forecast the remaining evacuation',

@@ -218,3 +218,50 @@ def test_candidates_are_padded_with_the_far_dummy_segment():
     # In a corner both walls are listed.
     corner = set(index.near(np.array([[0.1, 0.1]]))[0].tolist()) - {dummy}
     assert len(corner) == 2
+
+
+# --------------------------------------------------------------------------- compiled kernels
+
+
+def test_the_wall_force_kernel_equals_the_padded_array_computation():
+    from sim.agents.model import MAX_EXPONENT, wall_repulsion
+    from sim.scenario import ModelParams
+
+    floor = _room_with_obstacles()
+    index = build_wall_index(floor, reach=0.6)
+    rng = np.random.default_rng(5)
+    xy = rng.uniform([0, 0], [12, 8], size=(5000, 2))
+    xy = xy[shapely.contains_xy(floor.area, xy[:, 0], xy[:, 1])]
+    has, cand = index.near_some(xy)
+    pts, r = xy[has], rng.uniform(0.15, 0.3, int(has.sum()))
+    p = ModelParams()
+    vec, dist = index.closest(pts, cand)
+    expected = wall_repulsion(r, vec, dist, p)
+    got = index.forces(pts, r, cand, p.wall_strength, p.wall_range, MAX_EXPONENT)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_keep_off_kernel_pushes_out_and_refuses_crossings_as_the_arrays_did():
+    floor = _room_with_obstacles()
+    index = build_wall_index(floor, reach=0.6)
+    rng = np.random.default_rng(6)
+    p = rng.uniform([0, 0], [12, 8], size=(20000, 2))
+    p = p[shapely.contains_xy(floor.area, p[:, 0], p[:, 1])]
+    has, cand = index.near_some(p)
+    p = p[has]
+    q = p + rng.normal(0, 0.15, p.shape)
+    r = np.full(len(p), 0.2)
+    # The array computation the kernel replaced.
+    vec, dist = index.closest(q, cand)
+    k = dist.argmin(axis=1)
+    dmin = dist[np.arange(len(q)), k]
+    close = dmin < r
+    pushed = q.copy()
+    pushed[close] -= vec[close, k[close]] * ((r[close] - dmin[close])
+                                             / np.maximum(dmin[close], 1e-9))[:, None]
+    _, dist2 = index.closest(pushed, cand)
+    bad = index.crosses(p, pushed, cand) | (dist2.min(axis=1) < 0.999 * r)
+    expected = np.where(bad[:, None], p, pushed)
+    got = index.keep_off(p, q, r, cand)
+    assert close.sum() > 100 and bad.sum() > 10
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)

@@ -40,6 +40,7 @@ def test_the_instructor_asks_for_a_forecast_and_reads_it(chromium, live, tmp_pat
         wait_state(ins, "s.lang === 'en'")
         en = ins.locator("#forecast-result").inner_text()
         assert "From" in en and "Floors that clear last" in en and not CJK.search(en)
+        screenshot(ins, tmp_path, "forecast-en")
         shown = par.evaluate("() => document.body.innerText")
         assert "P95" not in shown and "预测" not in shown
     finally:
