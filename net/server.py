@@ -462,6 +462,9 @@ class DrillServer:
     async def add_drill(self, scenario: str | Path, *, seed: int | None = None) -> Room:
         """Load a scenario (a built-in name or a .toml path) and host it as a new drill."""
         def build() -> Room:
+            from sim.agents.kernels import warm_up
+
+            warm_up()  # the crowd step's kernels compile (first run) or load here, off the tick
             sc, script = load_drill(scenario)
             if self.config.blind is not None:
                 script = dataclasses.replace(script, blind=self.config.blind)
