@@ -83,9 +83,11 @@ class Forecaster:
                     raise NetError(f"--scheduler {self.scheduler}: cannot reach it "
                                    f"({type(exc).__name__}: {exc})") from None
                 return
+            # ":0": the scheduler's HTTP routes on a free port (servers and sweeps on one
+            # machine do not compete for 8787).
             with dask.config.set(QUIET_WORKERS):
                 self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                             processes=True, dashboard_address=None,
+                                             processes=True, dashboard_address=":0",
                                              silence_logs=40)
             self._client = Client(self._cluster)
             self._client.register_plugin(_Nice())

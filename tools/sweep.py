@@ -84,7 +84,7 @@ def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
     n = workers or os.cpu_count() or 1
     with dask.config.set(QUIET_WORKERS):  # no profiler sampling the runs
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=":0", silence_logs=40)
     return Client(cluster), cluster
 
 
