@@ -59,6 +59,9 @@ class Forecaster:
         self._client: Any = None
         self._cluster: Any = None
         self._lock = threading.Lock()
+        self._running: set[Any] = set()
+        """Futures of the copies (and snapshots) in flight."""
+        self._closing = False
 
     @property
     def address(self) -> str | None:
@@ -116,21 +119,39 @@ class Forecaster:
                            f"({type(exc).__name__})") from None
         futures = {client.submit(run_ahead, snap, seed, horizon=horizon, commands=commands,
                                  order=order, pure=False): seed for seed in seeds}
+        with self._lock:
+            self._running |= {snap, *futures}
         results = []
-        for fut in as_completed(futures):
-            try:
-                r = fut.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails one copy
-                r = {"seed": futures[fut], "ok": False, "error": f"{type(exc).__name__}: {exc}"}
-            results.append(r)
-            if progress is not None:
-                progress(r)
-        with contextlib.suppress(Exception):
-            client.cancel([snap])
+        try:
+            for fut in as_completed(futures):
+                if self._closing:  # close() cancelled the copies: nothing more will come
+                    raise NetError("the forecast was stopped: the server is closing")
+                try:
+                    r = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a lost worker fails one copy
+                    r = {"seed": futures[fut], "ok": False,
+                         "error": f"{type(exc).__name__}: {exc}"}
+                results.append(r)
+                if progress is not None:
+                    progress(r)
+        finally:
+            with self._lock:
+                self._running -= {snap, *futures}
+            if not self._closing:
+                with contextlib.suppress(Exception):
+                    client.cancel([snap])
         return results
 
     def close(self) -> None:
-        """Disconnect, and stop the local cluster if this forecaster started one."""
+        """Stop the copies in flight, disconnect, and stop the local cluster if this
+        forecaster started one. A :meth:`run` waiting for copies then raises NetError
+        (rather than waiting for ever on a closed client)."""
+        with self._lock:
+            self._closing = True
+            running = list(self._running)
+        if running and self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.cancel(running, force=True)
         with self._lock:
             if self._client is not None:
                 with contextlib.suppress(Exception):

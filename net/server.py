@@ -962,7 +962,10 @@ class DrillServer:
                              horizon=horizon, order=order,
                              wall_s=round(time.monotonic() - wall0, 2))
         except Exception as exc:  # noqa: BLE001 - a forecast that fails is an answer too
-            log.exception("forecast %d of drill %s failed", job["id"], room.id)
+            if isinstance(exc, NetError):  # the cluster is gone, or the server closes
+                log.warning("forecast %d of drill %s failed: %s", job["id"], room.id, exc)
+            else:
+                log.exception("forecast %d of drill %s failed", job["id"], room.id)
             answer = message("error", ref=ref, code="unavailable", reason="forecast_failed",
                              message=f"the forecast could not be made ({exc})",
                              detail={"id": job["id"]})

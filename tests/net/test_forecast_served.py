@@ -109,6 +109,22 @@ def test_an_inject_starts_a_forecast_by_itself(scheduler):
     run(body)
 
 
+def test_closing_the_server_stops_a_forecast_in_flight(scheduler):
+    async def body():
+        async with served(HALL, forecast=True, scheduler=scheduler) as (srv, room), \
+                client(srv, room, "instructor") as ins:
+            ack = await ins.request("forecast", runs=8)
+            assert ack["type"] == "ack"
+            await ins.next("forecast_progress")
+            forecaster = srv.forecaster
+        # The copies in flight were cancelled and the thread waiting for them has returned
+        # (a thread left waiting on a closed client would hang the event loop's shutdown).
+        async with asyncio.timeout(TIMEOUT):
+            while forecaster._running:
+                await asyncio.sleep(0.05)
+    run(body)
+
+
 def test_a_server_without_forecasts_says_so():
     async def body():
         async with served(HALL) as (srv, room), client(srv, room, "instructor") as ins:
