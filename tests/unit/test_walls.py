@@ -223,17 +223,24 @@ def test_candidates_are_padded_with_the_far_dummy_segment():
 # --------------------------------------------------------------------------- compiled kernels
 
 
+def _near_walls(n: int, rng: np.random.Generator):
+    """The obstacle room's index, and those of ``n`` random points inside it that have a
+    wall within reach, with their candidate walls."""
+    floor = _room_with_obstacles()
+    index = build_wall_index(floor, reach=0.6)
+    xy = rng.uniform([0, 0], [12, 8], size=(n, 2))
+    xy = xy[shapely.contains_xy(floor.area, xy[:, 0], xy[:, 1])]
+    has, cand = index.near_some(xy)
+    return index, xy[has], cand
+
+
 def test_the_wall_force_kernel_equals_the_padded_array_computation():
     from sim.agents.model import MAX_EXPONENT, wall_repulsion
     from sim.scenario import ModelParams
 
-    floor = _room_with_obstacles()
-    index = build_wall_index(floor, reach=0.6)
     rng = np.random.default_rng(5)
-    xy = rng.uniform([0, 0], [12, 8], size=(5000, 2))
-    xy = xy[shapely.contains_xy(floor.area, xy[:, 0], xy[:, 1])]
-    has, cand = index.near_some(xy)
-    pts, r = xy[has], rng.uniform(0.15, 0.3, int(has.sum()))
+    index, pts, cand = _near_walls(5000, rng)
+    r = rng.uniform(0.15, 0.3, len(pts))
     p = ModelParams()
     vec, dist = index.closest(pts, cand)
     expected = wall_repulsion(r, vec, dist, p)
@@ -242,13 +249,8 @@ def test_the_wall_force_kernel_equals_the_padded_array_computation():
 
 
 def test_the_keep_off_kernel_pushes_out_and_refuses_crossings_as_the_arrays_did():
-    floor = _room_with_obstacles()
-    index = build_wall_index(floor, reach=0.6)
     rng = np.random.default_rng(6)
-    p = rng.uniform([0, 0], [12, 8], size=(20000, 2))
-    p = p[shapely.contains_xy(floor.area, p[:, 0], p[:, 1])]
-    has, cand = index.near_some(p)
-    p = p[has]
+    index, p, cand = _near_walls(20000, rng)
     q = p + rng.normal(0, 0.15, p.shape)
     r = np.full(len(p), 0.2)
     # The array computation the kernel replaced.
